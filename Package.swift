@@ -1,0 +1,44 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every target shares: Swift 6 mode (strict concurrency), explicit `any`, and imports
+/// that are visible only where they are written.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Titan",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "FenzoCore", targets: ["FenzoCore"]),
+        .executable(name: "fenzo-example", targets: ["FenzoExample"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1")
+    ],
+    targets: [
+        // The scheduling library: decisions only, no I/O, no clock, no dependencies.
+        .target(
+            name: "FenzoCore",
+            swiftSettings: strictSettings,
+            // Rounding and square roots come from libm, which nothing else links here.
+            linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]
+        ),
+        .executableTarget(
+            name: "FenzoExample",
+            dependencies: ["FenzoCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FenzoCoreTests",
+            dependencies: [
+                "FenzoCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

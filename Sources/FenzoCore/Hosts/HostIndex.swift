@@ -1,0 +1,208 @@
+/// Hosts that can take tasks, indexed by how much of their cpu and memory is free, so a
+/// placement looks at a handful of hosts instead of the whole fleet.
+///
+/// Hosts are split into pools of the same capacity (cpus and memory) and the same
+/// values of the attributes constraints ask about (zone, instance type, ...). Within a
+/// pool a 64 × 64 grid buckets hosts by free cpu fraction (row) and free memory
+/// fraction (column); a bitmap per row marks the cells that hold hosts. A packer walks
+/// cells from fullest to emptiest, a spreader the other way, and both stop as soon as
+/// no remaining cell could beat the best host found.
+struct HostIndex: Sendable {
+    static let gridSize = 64
+    static let chunkSize = 64
+    /// More pools than this and an attribute is checked host by host instead.
+    static let maxPools = 1024
+
+    struct PoolKey: Hashable, Sendable {
+        var totalCpus: Double
+        var totalMemoryMB: Double
+        var values: [Int32]
+    }
+
+    struct Pool: Sendable {
+        var key: PoolKey
+        var rowBits = [UInt64](repeating: 0, count: HostIndex.gridSize)
+        var nonEmptyRows: UInt64 = 0
+        var cells = [[Int32]](repeating: [], count: HostIndex.gridSize * HostIndex.gridSize)
+        var count = 0
+
+        init(key: PoolKey) { self.key = key }
+
+        var totalCpus: Double { key.totalCpus }
+        var totalMemoryMB: Double { key.totalMemoryMB }
+    }
+
+    private(set) var pools: [Pool] = []
+    private var poolLookup: [PoolKey: Int] = [:]
+    /// Attributes whose values split pools, in key order.
+    private(set) var partitionAttributes: [Int] = []
+    /// Attributes that would make too many pools; constraints on them are checked per host.
+    private(set) var unpartitionable: Set<Int> = []
+
+    private(set) var poolOfSlot: [Int32] = []
+    private var cellOfSlot: [Int32] = []
+    private var positionOfSlot: [Int32] = []
+    /// Per chunk of 64 slots, the most free cpu and memory of an indexed host in it.
+    private(set) var chunkMaxCpus: [Double] = []
+    private(set) var chunkMaxMemory: [Double] = []
+    private(set) var indexedCount = 0
+
+    @inline(__always)
+    static func bucket(_ fraction: Double) -> Int {
+        if !(fraction > 0) { return 0 }
+        return min(gridSize - 1, Int(fraction * Double(gridSize)))
+    }
+
+    @inline(__always)
+    static func cell(free: Resources, total: Resources) -> Int {
+        let row = bucket(total.cpus > 0 ? free.cpus / total.cpus : 0)
+        let column = bucket(total.memoryMB > 0 ? free.memoryMB / total.memoryMB : 0)
+        return row * gridSize + column
+    }
+
+    func isIndexed(_ slot: Int) -> Bool { slot < poolOfSlot.count && poolOfSlot[slot] >= 0 }
+
+    mutating func appendSlot() {
+        poolOfSlot.append(-1)
+        cellOfSlot.append(-1)
+        positionOfSlot.append(-1)
+        if poolOfSlot.count > chunkMaxCpus.count * HostIndex.chunkSize {
+            chunkMaxCpus.append(-1)
+            chunkMaxMemory.append(-1)
+        }
+    }
+
+    /// Puts the host in the pool and cell its free and total resources call for, or
+    /// takes it out when `eligible` is false.
+    mutating func update(slot: Int, host: HostRecord, table: AttributeTable, eligible: Bool) {
+        guard eligible else {
+            remove(slot: slot)
+            return
+        }
+        let total = host.total
+        let key = PoolKey(
+            totalCpus: total.cpus,
+            totalMemoryMB: total.memoryMB,
+            values: partitionAttributes.map { table.value(of: $0, slot: slot) }
+        )
+        let poolIndex = poolIndex(for: key)
+        let cell = HostIndex.cell(free: host.free, total: total)
+        if poolOfSlot[slot] == Int32(poolIndex), cellOfSlot[slot] == Int32(cell) { return }
+        remove(slot: slot)
+        insert(slot: slot, pool: poolIndex, cell: cell)
+    }
+
+    /// Updates the summary of `slot`'s chunk after its free resources or eligibility changed.
+    mutating func refreshChunk(of slot: Int, hosts: [HostRecord]) {
+        let chunk = slot / HostIndex.chunkSize
+        var maxCpus = -1.0
+        var maxMemory = -1.0
+        let end = min(hosts.count, (chunk + 1) * HostIndex.chunkSize)
+        for other in (chunk * HostIndex.chunkSize)..<end where poolOfSlot[other] >= 0 {
+            maxCpus = max(maxCpus, hosts[other].free.cpus)
+            maxMemory = max(maxMemory, hosts[other].free.memoryMB)
+        }
+        chunkMaxCpus[chunk] = maxCpus
+        chunkMaxMemory[chunk] = maxMemory
+    }
+
+    private mutating func poolIndex(for key: PoolKey) -> Int {
+        if let index = poolLookup[key] { return index }
+        pools.append(Pool(key: key))
+        poolLookup[key] = pools.count - 1
+        return pools.count - 1
+    }
+
+    private mutating func insert(slot: Int, pool: Int, cell: Int) {
+        let position = pools[pool].cells[cell].count
+        pools[pool].cells[cell].append(Int32(slot))
+        pools[pool].count += 1
+        let row = cell / HostIndex.gridSize
+        pools[pool].rowBits[row] |= 1 << UInt64(cell % HostIndex.gridSize)
+        pools[pool].nonEmptyRows |= 1 << UInt64(row)
+        poolOfSlot[slot] = Int32(pool)
+        cellOfSlot[slot] = Int32(cell)
+        positionOfSlot[slot] = Int32(position)
+        indexedCount += 1
+    }
+
+    private mutating func remove(slot: Int) {
+        let pool = Int(poolOfSlot[slot])
+        guard pool >= 0 else { return }
+        let cell = Int(cellOfSlot[slot])
+        let position = Int(positionOfSlot[slot])
+        let last = pools[pool].cells[cell].removeLast()
+        if Int(last) != slot {
+            pools[pool].cells[cell][position] = last
+            positionOfSlot[Int(last)] = Int32(position)
+        }
+        pools[pool].count -= 1
+        if pools[pool].cells[cell].isEmpty {
+            let row = cell / HostIndex.gridSize
+            pools[pool].rowBits[row] &= ~(1 << UInt64(cell % HostIndex.gridSize))
+            if pools[pool].rowBits[row] == 0 { pools[pool].nonEmptyRows &= ~(1 << UInt64(row)) }
+        }
+        poolOfSlot[slot] = -1
+        cellOfSlot[slot] = -1
+        positionOfSlot[slot] = -1
+        indexedCount -= 1
+    }
+
+    /// Adds `attribute` to the pool split if the pools stay few enough, rebuilding the
+    /// index; returns whether it is now a partition attribute.
+    mutating func partition(
+        by attribute: Int,
+        hosts: [HostRecord],
+        table: AttributeTable,
+        eligible: [Bool]
+    ) -> Bool {
+        if partitionAttributes.contains(attribute) { return true }
+        if unpartitionable.contains(attribute) { return false }
+        let candidate = partitionAttributes + [attribute]
+        var keys = Set<PoolKey>()
+        for slot in hosts.indices where eligible[slot] {
+            let total = hosts[slot].total
+            keys.insert(
+                PoolKey(
+                    totalCpus: total.cpus,
+                    totalMemoryMB: total.memoryMB,
+                    values: candidate.map { table.value(of: $0, slot: slot) }
+                )
+            )
+            if keys.count > HostIndex.maxPools {
+                unpartitionable.insert(attribute)
+                return false
+            }
+        }
+        partitionAttributes = candidate
+        rebuild(hosts: hosts, table: table, eligible: eligible)
+        return true
+    }
+
+    /// Re-indexes every host from scratch, keeping the partition attributes.
+    mutating func rebuild(hosts: [HostRecord], table: AttributeTable, eligible: [Bool]) {
+        pools = []
+        poolLookup = [:]
+        indexedCount = 0
+        for slot in poolOfSlot.indices {
+            poolOfSlot[slot] = -1
+            cellOfSlot[slot] = -1
+            positionOfSlot[slot] = -1
+        }
+        for slot in hosts.indices where eligible[slot] {
+            update(slot: slot, host: hosts[slot], table: table, eligible: true)
+        }
+        refreshAllChunks(hosts: hosts)
+    }
+
+    mutating func refreshAllChunks(hosts: [HostRecord]) {
+        for chunk in chunkMaxCpus.indices {
+            refreshChunk(of: chunk * HostIndex.chunkSize, hosts: hosts)
+        }
+    }
+
+    /// Where in its pool's partition values `attribute` sits, if it splits pools.
+    func partitionPosition(of attribute: Int) -> Int? {
+        partitionAttributes.firstIndex(of: attribute)
+    }
+}

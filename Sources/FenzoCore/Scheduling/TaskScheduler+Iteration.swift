@@ -1,0 +1,281 @@
+extension TaskScheduler {
+    /// Runs one scheduling iteration over `tasks`, in `configuration.placementOrder`.
+    ///
+    /// New leases are added first; then each task goes to the host with the best
+    /// combined score among those that fit it and satisfy its hard constraints, tasks
+    /// placed earlier counting for later ones. Placed tasks are recorded as running;
+    /// the leases of every host given tasks are consumed. Finally leases unused past
+    /// the expiry are handed back.
+    /// - Parameters:
+    ///   - tasks: the tasks to place.
+    ///   - newLeases: offers that arrived since the last iteration.
+    ///   - now: the current time, for lease expiry and disabled hosts.
+    public mutating func schedule(_ tasks: [TaskRequest], newLeases: [Lease] = [], at now: Instant)
+        -> SchedulingResult
+    {
+        let rejected = acceptLeases(newLeases)
+        var source = TaskList(ordered(tasks))
+        var result = schedule(from: &source, newLeases: [], at: now)
+        result.rejectedLeases = rejected + result.rejectedLeases
+        return result
+    }
+
+    /// Runs one scheduling iteration over the tasks a source hands out.
+    ///
+    /// The same as `schedule(_:newLeases:at:)`, but the source picks each next task and
+    /// hears what became of the last, so a queue can keep its fair shares current.
+    public mutating func schedule<Source: TaskSource>(
+        from source: inout Source,
+        newLeases: [Lease] = [],
+        at now: Instant
+    ) -> SchedulingResult {
+        var result = SchedulingResult()
+        result.rejectedLeases = acceptLeases(newLeases)
+        enableHostsDue(at: now)
+        result.statistics.hostsAvailable = index.indexedCount
+
+        var placements: [TaskAssignment] = []
+        var hostOrder: [Int] = []
+        var triedIDs = Set<TaskID>()
+        var knownFailures: [Int: [FailureKey: [FailureReason]]] = [:]
+        var abandoned: (error: SchedulingError, tried: [TaskRequest])?
+
+        while let request = source.nextTask() {
+            result.statistics.tasksTried += 1
+            let problems = request.problems()
+            guard problems.isEmpty else {
+                let failure = TaskFailure(request: request, reasons: [.invalidRequest(problems)])
+                result.failures.append(failure)
+                source.taskNotPlaced(failure)
+                continue
+            }
+            guard running[request.id] == nil, triedIDs.insert(request.id).inserted else {
+                let failure = TaskFailure(request: request, reasons: [.duplicateTaskID])
+                result.failures.append(failure)
+                source.taskNotPlaced(failure)
+                continue
+            }
+            var task = compile(request)
+            refreshPoolPositions(&task)
+            let failureKey = task.hasCustom ? nil : FailureKey(task)
+            if let failureKey, let reasons = knownFailures[task.group]?[failureKey] {
+                let failure = TaskFailure(request: request, reasons: reasons)
+                result.failures.append(failure)
+                source.taskNotPlaced(failure)
+                continue
+            }
+            do {
+                var found = try findHost(for: task, statistics: &result.statistics)
+                var reasons: [FailureReason] = []
+                if found == nil {
+                    let diagnosis = try diagnose(task)
+                    found = diagnosis.fallback
+                    reasons = diagnosis.reasons
+                }
+                if let found {
+                    if !hosts[found.slot].placedThisIteration { hostOrder.append(found.slot) }
+                    let assignment = place(task, on: found.slot, score: found.score)
+                    placements.append(assignment)
+                    knownFailures[task.group] = nil
+                    source.taskPlaced(assignment)
+                } else {
+                    if let failureKey { knownFailures[task.group, default: [:]][failureKey] = reasons }
+                    let failure = TaskFailure(request: request, reasons: reasons)
+                    result.failures.append(failure)
+                    source.taskNotPlaced(failure)
+                }
+            } catch {
+                let schedulingError = SchedulingError.constraintThrew(error.constraint, task: request.id, error.error)
+                abandoned = (schedulingError, placements.map(\.request) + [request])
+                break
+            }
+        }
+
+        if let abandoned {
+            for assignment in placements.reversed() { unplace(assignment) }
+            for slot in hostOrder { hosts[slot].placedThisIteration = false }
+            result.error = abandoned.error
+            result.failures += abandoned.tried.map {
+                TaskFailure(request: $0, reasons: [.iterationAbandoned(abandoned.error.message)])
+            }
+            result.statistics.tasksPlaced = 0
+            result.statistics.tasksFailed = result.failures.count
+            return result
+        }
+
+        result.assignments = consumeLeases(of: hostOrder, placements: placements)
+        result.statistics.tasksPlaced = placements.count
+        result.statistics.tasksFailed = result.failures.count
+        result.expiredLeases = expireLeases(at: now)
+        return result
+    }
+
+    // MARK: Steps of an iteration
+
+    mutating func acceptLeases(_ leases: [Lease]) -> [RejectedLease] {
+        var rejected: [RejectedLease] = []
+        for lease in leases {
+            do throws(SchedulingError) {
+                try addLease(lease)
+            } catch {
+                rejected.append(RejectedLease(lease: lease, error: error))
+            }
+        }
+        return rejected
+    }
+
+    mutating func enableHostsDue(at now: Instant) {
+        for slot in hosts.indices {
+            if let until = hosts[slot].disabledUntil, until <= now {
+                hosts[slot].disabledUntil = nil
+                reindex(slot)
+            }
+        }
+    }
+
+    /// The tasks in the configured placement order.
+    func ordered(_ tasks: [TaskRequest]) -> [TaskRequest] {
+        guard configuration.placementOrder == .largestFirst, tasks.count > 1 else { return tasks }
+        var cpus = 0.0
+        var memory = 0.0
+        var counted = 0.0
+        for slot in hosts.indices where index.isIndexed(slot) {
+            cpus += hosts[slot].total.cpus
+            memory += hosts[slot].total.memoryMB
+            counted += 1
+        }
+        let meanCpus = counted > 0 && cpus > 0 ? cpus / counted : 1
+        let meanMemory = counted > 0 && memory > 0 ? memory / counted : 1
+        let sizes = tasks.map { max($0.resources.cpus / meanCpus, $0.resources.memoryMB / meanMemory) }
+        let order = tasks.indices.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }
+        return order.map { tasks[$0] }
+    }
+
+    /// Takes the task's resources from the host and records it as running there.
+    mutating func place(_ task: CompiledTask, on slot: Int, score: Double) -> TaskAssignment {
+        let request = task.request
+        let ports = hosts[slot].freePorts.take(request.ports) ?? []
+        let sets = chooseResourceSets(request.resourceSets, slot: slot) ?? []
+        for allocation in sets {
+            if let state = hosts[slot].resourceSetIndex(named: allocation.name) {
+                hosts[slot].resourceSets[state].hold(allocation)
+            }
+        }
+        for scalar in task.scalars { hosts[slot].useScalar(scalar.id, scalar.amount) }
+        hosts[slot].free -= request.resources
+        hosts[slot].used += request.resources
+        hosts[slot].placedThisIteration = true
+        recordRunning(
+            RunningRecord(
+                request: request,
+                slot: slot,
+                group: task.group,
+                ports: ports,
+                resourceSets: sets,
+                scalars: task.scalars,
+                exclusive: task.exclusive,
+                uniqueAttributes: uniqueAttributes(of: request)
+            )
+        )
+        reindex(slot)
+        return TaskAssignment(
+            request: request,
+            hostname: hosts[slot].name,
+            ports: ports,
+            resourceSets: sets,
+            score: score
+        )
+    }
+
+    /// Undoes `place`, for an abandoned iteration.
+    mutating func unplace(_ assignment: TaskAssignment) {
+        guard let record = running[assignment.taskID] else { return }
+        let slot = record.slot
+        for port in record.ports { hosts[slot].freePorts.insert(port...port) }
+        for scalar in record.scalars { hosts[slot].addScalar(scalar.id, free: scalar.amount) }
+        hosts[slot].free += record.request.resources
+        _ = try? removeRunningTask(assignment.taskID)
+    }
+
+    /// Consumes the leases of every host given tasks and groups the placements by host.
+    private mutating func consumeLeases(of hostOrder: [Int], placements: [TaskAssignment]) -> [HostAssignment] {
+        var assignments: [HostAssignment] = []
+        assignments.reserveCapacity(hostOrder.count)
+        var position: [Int: Int] = [:]
+        for slot in hostOrder {
+            position[slot] = assignments.count
+            var unusedScalars: [String: Double] = [:]
+            for (id, amount) in hosts[slot].freeScalars.enumerated() where amount > Resources.tolerance {
+                unusedScalars[scalarNames[id]] = amount
+            }
+            let unused = hosts[slot].free
+            let unusedPorts = hosts[slot].freePorts
+            hosts[slot].placedThisIteration = false
+            let leases = releaseLeases(of: slot)
+            assignments.append(
+                HostAssignment(
+                    hostname: hosts[slot].name,
+                    leases: leases,
+                    tasks: [],
+                    unused: Resources(
+                        cpus: max(0, unused.cpus),
+                        memoryMB: max(0, unused.memoryMB),
+                        diskMB: max(0, unused.diskMB),
+                        networkMbps: max(0, unused.networkMbps)
+                    ),
+                    unusedPorts: unusedPorts,
+                    unusedScalars: unusedScalars
+                )
+            )
+        }
+        for assignment in placements {
+            if let slot = slotOfHost[assignment.hostname], let at = position[slot] {
+                assignments[at].tasks.append(assignment)
+            }
+        }
+        return assignments
+    }
+
+    /// Hands back the leases that have gone unused past the expiry, for at most the
+    /// configured number of hosts, oldest first.
+    private mutating func expireLeases(at now: Instant) -> [Lease] {
+        guard let expiry = configuration.leaseExpiry else { return [] }
+        let deadline = now - expiry
+        var due: [(offeredAt: Instant, slot: Int)] = []
+        for slot in hosts.indices {
+            guard let oldest = hosts[slot].leases.first?.offeredAt, oldest <= deadline else { continue }
+            due.append((oldest, slot))
+        }
+        due.sort { $0.offeredAt != $1.offeredAt ? $0.offeredAt < $1.offeredAt : $0.slot < $1.slot }
+        var expired: [Lease] = []
+        for entry in due.prefix(max(0, configuration.maxHostsToExpirePerIteration)) {
+            let slot = entry.slot
+            let stale = hosts[slot].leases.filter { $0.offeredAt <= deadline }
+            hosts[slot].leases.removeAll { $0.offeredAt <= deadline }
+            for lease in stale { slotOfLease[lease.id] = nil }
+            recomputeOffer(slot)
+            expired += stale
+        }
+        return expired
+    }
+}
+
+/// What makes two tasks equally placeable: if one of a group fails, another with the
+/// same needs and constraints fails for the same reasons until the group places a task.
+struct FailureKey: Hashable {
+    var resources: Resources
+    var ports: Int
+    var scalars: [Double]
+    var resourceSets: [ResourceSetAsk]
+    var constraints: String
+
+    init(_ task: CompiledTask) {
+        resources = task.request.resources
+        ports = task.request.ports
+        scalars = task.scalars.flatMap { [Double($0.id), $0.amount] }
+        resourceSets = task.request.resourceSets
+        constraints =
+            task.request.hardConstraints.isEmpty
+            ? "" : task.request.hardConstraints.map(\.description).joined(separator: "|")
+    }
+}

@@ -26,18 +26,64 @@ struct CompiledConstraint: Sendable {
     var isCustom: Bool { if case .custom = rule { true } else { false } }
 }
 
-/// A task request resolved for one iteration.
-struct CompiledTask: Sendable {
-    var request: TaskRequest
-    var group: Int
-    var scalars: [(id: Int, amount: Double)]
-    var hard: [CompiledConstraint]
-    var soft: [CompiledConstraint]
+/// A task request resolved for one iteration. A class, so the hot loops that pass it
+/// around copy one reference instead of a dozen.
+final class CompiledTask: Sendable {
+    let request: TaskRequest
+    let group: Int
+    let scalars: [(id: Int, amount: Double)]
+    let hard: [CompiledConstraint]
+    let soft: [CompiledConstraint]
     /// Needs an empty host and keeps it to itself.
-    var exclusive: Bool
+    let exclusive: Bool
     /// The only hosts it may use, when a hard constraint names them.
-    var pinned: [Int32]?
-    var hasCustom: Bool
+    let pinned: [Int32]?
+    let hasCustom: Bool
+    /// Whether where the task may go depends on where its group's other tasks are.
+    let dependsOnGroup: Bool
+    /// How many attributes split the pools when the positions were worked out.
+    let partitionCount: Int
+
+    init(
+        request: TaskRequest,
+        group: Int,
+        scalars: [(id: Int, amount: Double)],
+        hard: [CompiledConstraint],
+        soft: [CompiledConstraint],
+        exclusive: Bool,
+        pinned: [Int32]?,
+        partitionCount: Int
+    ) {
+        self.partitionCount = partitionCount
+        self.request = request
+        self.group = group
+        self.scalars = scalars
+        self.hard = hard
+        self.soft = soft
+        self.exclusive = exclusive
+        self.pinned = pinned
+        hasCustom = (hard + soft).contains(where: \.isCustom)
+        dependsOnGroup = hard.contains {
+            switch $0.rule {
+            case .unique, .balanced: true
+            default: false
+            }
+        }
+    }
+
+    /// The same task with its constraints' pool positions replaced.
+    func with(hard: [CompiledConstraint], soft: [CompiledConstraint], partitionCount: Int) -> CompiledTask {
+        CompiledTask(
+            request: request,
+            group: group,
+            scalars: scalars,
+            hard: hard,
+            soft: soft,
+            exclusive: exclusive,
+            pinned: pinned,
+            partitionCount: partitionCount
+        )
+    }
 }
 
 /// Thrown out of a search when a custom constraint throws.
@@ -49,38 +95,40 @@ struct ConstraintFailure: Error {
 extension TaskScheduler {
     mutating func compile(_ request: TaskRequest) -> CompiledTask {
         let scalars = request.scalars.sorted { $0.key < $1.key }.map { (id: scalarID($0.key), amount: $0.value) }
-        var task = CompiledTask(
-            request: request,
-            group: groupID(request.group),
-            scalars: scalars,
-            hard: [],
-            soft: [],
-            exclusive: false,
-            pinned: nil,
-            hasCustom: false
-        )
+        let group = groupID(request.group)
+        var hard: [CompiledConstraint] = []
+        var exclusive = false
+        var pinned: [Int32]?
         for constraint in request.hardConstraints {
             let compiled = compile(constraint)
             switch compiled.rule {
             case .exclusive:
-                task.exclusive = true
+                exclusive = true
             case .slots(let slots):
-                task.pinned = task.pinned.map { pinned in pinned.filter(slots.contains) } ?? slots
+                pinned = pinned.map { $0.filter(slots.contains) } ?? slots
             default:
                 break
             }
-            task.hard.append(compiled)
+            hard.append(compiled)
         }
         // Uniqueness declared by running tasks of the group binds this task too.
-        for attribute in groups[task.group].declaredUnique.keys.sorted() {
-            let declared = task.hard.contains {
+        for attribute in groups[group].declaredUnique.keys.sorted() {
+            let declared = hard.contains {
                 if case .unique(let own) = $0.rule { own == attribute } else { false }
             }
-            if !declared { task.hard.append(compile(.uniqueHostAttribute(attributes.names[attribute]))) }
+            if !declared { hard.append(compile(.uniqueHostAttribute(attributes.names[attribute]))) }
         }
-        task.soft = request.softConstraints.map { compile($0) }
-        task.hasCustom = (task.hard + task.soft).contains(where: \.isCustom)
-        return task
+        let soft = request.softConstraints.map { compile($0) }
+        return CompiledTask(
+            request: request,
+            group: group,
+            scalars: scalars,
+            hard: hard,
+            soft: soft,
+            exclusive: exclusive,
+            pinned: pinned,
+            partitionCount: index.partitionAttributes.count
+        )
     }
 
     private mutating func compile(_ constraint: PlacementConstraint) -> CompiledConstraint {
@@ -117,18 +165,20 @@ extension TaskScheduler {
     }
 
     /// Partition positions can shift when a later task adds a partition attribute;
-    /// brings a compiled task's positions up to date.
-    func refreshPoolPositions(_ task: inout CompiledTask) {
-        for position in task.hard.indices {
-            if let attribute = task.hard[position].attribute, attribute != AttributeTable.nameAttribute {
-                task.hard[position].poolPosition = index.partitionPosition(of: attribute)
+    /// the task with its constraints' positions brought up to date.
+    func refreshPoolPositions(_ task: CompiledTask) -> CompiledTask {
+        let partitionCount = index.partitionAttributes.count
+        guard task.partitionCount != partitionCount else { return task }
+        func refreshed(_ constraints: [CompiledConstraint]) -> [CompiledConstraint] {
+            constraints.map { constraint in
+                var updated = constraint
+                if let attribute = constraint.attribute, attribute != AttributeTable.nameAttribute {
+                    updated.poolPosition = index.partitionPosition(of: attribute)
+                }
+                return updated
             }
         }
-        for position in task.soft.indices {
-            if let attribute = task.soft[position].attribute, attribute != AttributeTable.nameAttribute {
-                task.soft[position].poolPosition = index.partitionPosition(of: attribute)
-            }
-        }
+        return task.with(hard: refreshed(task.hard), soft: refreshed(task.soft), partitionCount: partitionCount)
     }
 
     /// The score of a built-in constraint for a host whose attribute has `value`: 0 or 1

@@ -42,9 +42,11 @@ struct HostIndex: Sendable {
     private(set) var poolOfSlot: [Int32] = []
     private var cellOfSlot: [Int32] = []
     private var positionOfSlot: [Int32] = []
-    /// Per chunk of 64 slots, the most free cpu and memory of an indexed host in it.
-    private(set) var chunkMaxCpus: [Double] = []
-    private(set) var chunkMaxMemory: [Double] = []
+    /// Per chunk of 64 slots, the most of each resource (and ports) free on an indexed
+    /// host in it: scans skip chunks that cannot fit a task, and failure reasons read
+    /// the fleet's most free resources without visiting every host.
+    private(set) var chunkMaxFree: [Resources] = []
+    private(set) var chunkMaxPorts: [Int] = []
     private(set) var indexedCount = 0
 
     @inline(__always)
@@ -66,9 +68,9 @@ struct HostIndex: Sendable {
         poolOfSlot.append(-1)
         cellOfSlot.append(-1)
         positionOfSlot.append(-1)
-        if poolOfSlot.count > chunkMaxCpus.count * HostIndex.chunkSize {
-            chunkMaxCpus.append(-1)
-            chunkMaxMemory.append(-1)
+        if poolOfSlot.count > chunkMaxFree.count * HostIndex.chunkSize {
+            chunkMaxFree.append(HostIndex.nothingFree)
+            chunkMaxPorts.append(-1)
         }
     }
 
@@ -95,15 +97,19 @@ struct HostIndex: Sendable {
     /// Updates the summary of `slot`'s chunk after its free resources or eligibility changed.
     mutating func refreshChunk(of slot: Int, hosts: [HostRecord]) {
         let chunk = slot / HostIndex.chunkSize
-        var maxCpus = -1.0
-        var maxMemory = -1.0
+        var most = HostIndex.nothingFree
+        var mostPorts = -1
         let end = min(hosts.count, (chunk + 1) * HostIndex.chunkSize)
         for other in (chunk * HostIndex.chunkSize)..<end where poolOfSlot[other] >= 0 {
-            maxCpus = max(maxCpus, hosts[other].free.cpus)
-            maxMemory = max(maxMemory, hosts[other].free.memoryMB)
+            let free = hosts[other].free
+            most.cpus = max(most.cpus, free.cpus)
+            most.memoryMB = max(most.memoryMB, free.memoryMB)
+            most.diskMB = max(most.diskMB, free.diskMB)
+            most.networkMbps = max(most.networkMbps, free.networkMbps)
+            mostPorts = max(mostPorts, hosts[other].freePorts.count)
         }
-        chunkMaxCpus[chunk] = maxCpus
-        chunkMaxMemory[chunk] = maxMemory
+        chunkMaxFree[chunk] = most
+        chunkMaxPorts[chunk] = mostPorts
     }
 
     private mutating func poolIndex(for key: PoolKey) -> Int {
@@ -195,8 +201,23 @@ struct HostIndex: Sendable {
         refreshAllChunks(hosts: hosts)
     }
 
+    /// A chunk summary for no indexed host at all.
+    static let nothingFree = Resources(cpus: -1, memoryMB: -1, diskMB: -1, networkMbps: -1)
+
+    /// The most of each resource and of ports free on any indexed host; -1 when none.
+    func mostFree() -> (resources: Resources, ports: Int) {
+        var most = HostIndex.nothingFree
+        for chunk in chunkMaxFree {
+            most.cpus = max(most.cpus, chunk.cpus)
+            most.memoryMB = max(most.memoryMB, chunk.memoryMB)
+            most.diskMB = max(most.diskMB, chunk.diskMB)
+            most.networkMbps = max(most.networkMbps, chunk.networkMbps)
+        }
+        return (most, chunkMaxPorts.max() ?? -1)
+    }
+
     mutating func refreshAllChunks(hosts: [HostRecord]) {
-        for chunk in chunkMaxCpus.indices {
+        for chunk in chunkMaxFree.indices {
             refreshChunk(of: chunk * HostIndex.chunkSize, hosts: hosts)
         }
     }

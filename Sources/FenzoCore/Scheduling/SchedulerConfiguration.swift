@@ -57,4 +57,12 @@ public enum PlacementOrder: Sendable, Hashable {
     /// (first-fit decreasing): big tasks find room before small ones fragment it,
     /// which packs batches onto fewer hosts. Ties keep their given order.
     case largestFirst
+    /// Fills one host at a time instead of placing one task at a time: partly used
+    /// hosts first (fullest first), then empty ones, each given, again and again, the
+    /// task that leaves its free cpu and memory smallest (weighing each by how much of
+    /// it the tasks need in all), until no task fits it. Matching tasks to what a host
+    /// has left packs batches far tighter than any per-task rule; tasks that fit no
+    /// host this way are then tried one by one with the fitness calculator. Only for
+    /// `schedule(_:newLeases:at:)`: a task source is always taken in its own order.
+    case hostByHost
 }

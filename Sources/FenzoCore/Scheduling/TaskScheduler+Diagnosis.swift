@@ -11,13 +11,17 @@ extension TaskScheduler {
     mutating func diagnose(_ task: CompiledTask) throws(ConstraintFailure) -> Diagnosis {
         let request = task.request
         let demand = request.resources
+        if let reasons = shortfallAcrossFleet(task) { return Diagnosis(reasons: reasons, fallback: nil) }
         var offered = 0
         var disabled = 0
         var firstEnabled: Instant?
         var mostFree = Resources(cpus: -1, memoryMB: -1, diskMB: -1, networkMbps: -1)
         var mostPorts = -1
         var mostScalar = Array(repeating: -1.0, count: task.scalars.count)
-        var short: [String: Int] = [:]
+        // Hosts short of each resource: the four kinds, then ports, scalars, sets.
+        let portsShort = ResourceKind.allCases.count
+        let setsShort = portsShort + 1 + task.scalars.count
+        var short = Array(repeating: 0, count: setsShort + 1)
         var roomy = 0
         var exclusiveBlocked = 0
         var rejectedBy = Array(repeating: 0, count: task.hard.count)
@@ -33,28 +37,28 @@ extension TaskScheduler {
             offered += 1
             let free = hosts[slot].free
             var isShort = false
-            for kind in ResourceKind.allCases {
+            for (position, kind) in ResourceKind.allCases.enumerated() {
                 mostFree[kind] = max(mostFree[kind], free[kind])
                 if free[kind] + Resources.tolerance < demand[kind] {
-                    short[kind.displayName, default: 0] += 1
+                    short[position] += 1
                     isShort = true
                 }
             }
             mostPorts = max(mostPorts, hosts[slot].freePorts.count)
             if hosts[slot].freePorts.count < request.ports {
-                short["ports", default: 0] += 1
+                short[portsShort] += 1
                 isShort = true
             }
             for (position, scalar) in task.scalars.enumerated() {
                 let amount = hosts[slot].freeScalar(scalar.id)
                 mostScalar[position] = max(mostScalar[position], amount)
                 if amount + Resources.tolerance < scalar.amount {
-                    short[scalarNames[scalar.id], default: 0] += 1
+                    short[portsShort + 1 + position] += 1
                     isShort = true
                 }
             }
             if !request.resourceSets.isEmpty, chooseResourceSets(request.resourceSets, slot: slot) == nil {
-                short["resource sets", default: 0] += 1
+                short[setsShort] += 1
                 isShort = true
             }
             if isShort { continue }
@@ -101,11 +105,20 @@ extension TaskScheduler {
                     )
                 )
             }
-            if let setShort = short["resource sets"], setShort == offered, let ask = request.resourceSets.first {
+            if short[setsShort] == offered, let ask = request.resourceSets.first {
                 reasons.append(.insufficientResourceSet(name: ask.name, label: ask.label, slots: ask.slots))
             }
             if reasons.isEmpty, roomy == 0 {
-                reasons.append(.resourcesNotTogether(hostsShort: short, hostsOffered: offered))
+                var named: [String: Int] = [:]
+                for (position, kind) in ResourceKind.allCases.enumerated() where short[position] > 0 {
+                    named[kind.displayName] = short[position]
+                }
+                if short[portsShort] > 0 { named["ports"] = short[portsShort] }
+                for (position, scalar) in task.scalars.enumerated() where short[portsShort + 1 + position] > 0 {
+                    named[scalarNames[scalar.id]] = short[portsShort + 1 + position]
+                }
+                if short[setsShort] > 0 { named["resource sets"] = short[setsShort] }
+                reasons.append(.resourcesNotTogether(hostsShort: named, hostsOffered: offered))
             }
         }
         if exclusiveBlocked > 0 {
@@ -129,6 +142,31 @@ extension TaskScheduler {
         if disabled > 0, let firstEnabled { reasons.append(.hostsDisabled(count: disabled, until: firstEnabled)) }
         if reasons.isEmpty { reasons.append(.noHostsOffered) }
         return Diagnosis(reasons: reasons, fallback: nil)
+    }
+
+    /// When the task needs more of some resource than any host that can take tasks has
+    /// free, the reasons follow from the index's summaries without visiting each host.
+    private func shortfallAcrossFleet(_ task: CompiledTask) -> [FailureReason]? {
+        guard task.scalars.isEmpty, task.request.resourceSets.isEmpty, index.indexedCount > 0 else { return nil }
+        let (most, mostPorts) = index.mostFree()
+        let demand = task.request.resources
+        var reasons: [FailureReason] = ResourceKind.allCases.compactMap { kind in
+            demand[kind] > most[kind] + Resources.tolerance
+                ? .insufficientResource(kind, needed: demand[kind], mostFree: max(0, most[kind])) : nil
+        }
+        if task.request.ports > mostPorts {
+            reasons.append(.insufficientPorts(needed: task.request.ports, mostFree: max(0, mostPorts)))
+        }
+        guard !reasons.isEmpty else { return nil }
+        var disabled = 0
+        var firstEnabled: Instant?
+        for slot in disabledSlots where hosts[slot].hasOffer {
+            guard let until = hosts[slot].disabledUntil else { continue }
+            disabled += 1
+            firstEnabled = min(firstEnabled ?? until, until)
+        }
+        if disabled > 0, let firstEnabled { reasons.append(.hostsDisabled(count: disabled, until: firstEnabled)) }
+        return reasons
     }
 
     /// Words for what a constraint did to the hosts that had room.

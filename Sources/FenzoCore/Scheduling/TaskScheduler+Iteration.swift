@@ -13,87 +13,142 @@ extension TaskScheduler {
     public mutating func schedule(_ tasks: [TaskRequest], newLeases: [Lease] = [], at now: Instant)
         -> SchedulingResult
     {
-        let rejected = acceptLeases(newLeases)
-        var source = TaskList(ordered(tasks))
-        var result = schedule(from: &source, newLeases: [], at: now)
-        result.rejectedLeases = rejected + result.rejectedLeases
-        return result
+        var iteration = beginIteration(newLeases: newLeases, at: now)
+        if configuration.placementOrder == .hostByHost {
+            fillHostByHost(tasks, iteration: &iteration)
+        } else {
+            var source = TaskList(ordered(tasks))
+            while let request = source.nextTask() {
+                if !tryTask(request, iteration: &iteration, source: &source) { break }
+            }
+        }
+        return finishIteration(&iteration, at: now)
     }
 
     /// Runs one scheduling iteration over the tasks a source hands out.
     ///
-    /// The same as `schedule(_:newLeases:at:)`, but the source picks each next task and
-    /// hears what became of the last, so a queue can keep its fair shares current.
+    /// The same as `schedule(_:newLeases:at:)` in task order, but the source picks each
+    /// next task and hears what became of the last, so a queue can keep its fair
+    /// shares current.
     public mutating func schedule<Source: TaskSource>(
         from source: inout Source,
         newLeases: [Lease] = [],
         at now: Instant
     ) -> SchedulingResult {
-        var result = SchedulingResult()
-        result.rejectedLeases = acceptLeases(newLeases)
-        enableHostsDue(at: now)
-        result.statistics.hostsAvailable = index.indexedCount
+        var iteration = beginIteration(newLeases: newLeases, at: now)
+        while let request = source.nextTask() {
+            if !tryTask(request, iteration: &iteration, source: &source) { break }
+        }
+        return finishIteration(&iteration, at: now)
+    }
 
+    // MARK: The shape of an iteration
+
+    /// What an iteration has done so far.
+    struct Iteration {
+        var result = SchedulingResult()
         var placements: [TaskAssignment] = []
+        /// Hosts given tasks, in the order first chosen.
         var hostOrder: [Int] = []
         var triedIDs = Set<TaskID>()
-        var knownFailures: [Int: [FailureKey: [FailureReason]]] = [:]
+        /// Reasons already found for tasks that failed, by group (nil: tasks whose
+        /// constraints do not depend on their group) and by what they need.
+        var knownFailures: [Int?: [FailureKey: [FailureReason]]] = [:]
         var abandoned: (error: SchedulingError, tried: [TaskRequest])?
+    }
 
-        while let request = source.nextTask() {
-            result.statistics.tasksTried += 1
-            let problems = request.problems()
-            guard problems.isEmpty else {
-                let failure = TaskFailure(request: request, reasons: [.invalidRequest(problems)])
-                result.failures.append(failure)
-                source.taskNotPlaced(failure)
-                continue
-            }
-            guard running[request.id] == nil, triedIDs.insert(request.id).inserted else {
-                let failure = TaskFailure(request: request, reasons: [.duplicateTaskID])
-                result.failures.append(failure)
-                source.taskNotPlaced(failure)
-                continue
-            }
-            var task = compile(request)
-            refreshPoolPositions(&task)
-            let failureKey = task.hasCustom ? nil : FailureKey(task)
-            if let failureKey, let reasons = knownFailures[task.group]?[failureKey] {
-                let failure = TaskFailure(request: request, reasons: reasons)
-                result.failures.append(failure)
-                source.taskNotPlaced(failure)
-                continue
-            }
-            do {
-                var found = try findHost(for: task, statistics: &result.statistics)
-                var reasons: [FailureReason] = []
-                if found == nil {
-                    let diagnosis = try diagnose(task)
-                    found = diagnosis.fallback
-                    reasons = diagnosis.reasons
-                }
-                if let found {
-                    if !hosts[found.slot].placedThisIteration { hostOrder.append(found.slot) }
-                    let assignment = place(task, on: found.slot, score: found.score)
-                    placements.append(assignment)
-                    knownFailures[task.group] = nil
-                    source.taskPlaced(assignment)
-                } else {
-                    if let failureKey { knownFailures[task.group, default: [:]][failureKey] = reasons }
-                    let failure = TaskFailure(request: request, reasons: reasons)
-                    result.failures.append(failure)
-                    source.taskNotPlaced(failure)
-                }
-            } catch {
-                let schedulingError = SchedulingError.constraintThrew(error.constraint, task: request.id, error.error)
-                abandoned = (schedulingError, placements.map(\.request) + [request])
-                break
-            }
+    mutating func beginIteration(newLeases: [Lease], at now: Instant) -> Iteration {
+        var iteration = Iteration()
+        iteration.result.rejectedLeases = acceptLeases(newLeases)
+        enableHostsDue(at: now)
+        iteration.result.statistics.hostsAvailable = index.indexedCount
+        return iteration
+    }
+
+    /// Checks a request, then places it on the best host or records why it fits none.
+    /// Returns false when the iteration must stop (a custom constraint threw).
+    mutating func tryTask<Source: TaskSource>(
+        _ request: TaskRequest,
+        iteration: inout Iteration,
+        source: inout Source
+    ) -> Bool {
+        guard let task = admit(request, iteration: &iteration, source: &source) else { return true }
+        return tryCompiled(task, iteration: &iteration, source: &source)
+    }
+
+    /// Rejects invalid and duplicate requests; compiles the rest.
+    mutating func admit<Source: TaskSource>(
+        _ request: TaskRequest,
+        iteration: inout Iteration,
+        source: inout Source
+    ) -> CompiledTask? {
+        iteration.result.statistics.tasksTried += 1
+        let problems = request.problems()
+        guard problems.isEmpty else {
+            fail(TaskFailure(request: request, reasons: [.invalidRequest(problems)]), &iteration, &source)
+            return nil
         }
+        guard running[request.id] == nil, iteration.triedIDs.insert(request.id).inserted else {
+            fail(TaskFailure(request: request, reasons: [.duplicateTaskID]), &iteration, &source)
+            return nil
+        }
+        return compile(request)
+    }
 
-        if let abandoned {
-            for assignment in placements.reversed() { unplace(assignment) }
-            for slot in hostOrder { hosts[slot].placedThisIteration = false }
+    mutating func tryCompiled<Source: TaskSource>(
+        _ compiled: CompiledTask,
+        iteration: inout Iteration,
+        source: inout Source
+    ) -> Bool {
+        let task = refreshPoolPositions(compiled)
+        let failureKey = task.hasCustom ? nil : FailureKey(task)
+        let memoGroup = task.dependsOnGroup ? task.group : nil
+        if let failureKey, let reasons = iteration.knownFailures[memoGroup]?[failureKey] {
+            fail(TaskFailure(request: task.request, reasons: reasons), &iteration, &source)
+            return true
+        }
+        do {
+            var found = try findHost(for: task, statistics: &iteration.result.statistics)
+            var reasons: [FailureReason] = []
+            if found == nil {
+                let diagnosis = try diagnose(task)
+                found = diagnosis.fallback
+                reasons = diagnosis.reasons
+            }
+            if let found {
+                source.taskPlaced(commit(task, on: found, iteration: &iteration))
+            } else {
+                if let failureKey { iteration.knownFailures[memoGroup, default: [:]][failureKey] = reasons }
+                fail(TaskFailure(request: task.request, reasons: reasons), &iteration, &source)
+            }
+            return true
+        } catch {
+            let schedulingError = SchedulingError.constraintThrew(error.constraint, task: task.request.id, error.error)
+            iteration.abandoned = (schedulingError, iteration.placements.map(\.request) + [task.request])
+            return false
+        }
+    }
+
+    /// Places a task found a host for, and forgets failures its group's move may change.
+    mutating func commit(_ task: CompiledTask, on found: Candidate, iteration: inout Iteration) -> TaskAssignment {
+        if !hosts[found.slot].placedThisIteration { iteration.hostOrder.append(found.slot) }
+        let assignment = place(task, on: found.slot, score: found.score)
+        iteration.placements.append(assignment)
+        iteration.knownFailures[task.group] = nil
+        return assignment
+    }
+
+    private func fail<Source: TaskSource>(_ failure: TaskFailure, _ iteration: inout Iteration, _ source: inout Source)
+    {
+        iteration.result.failures.append(failure)
+        source.taskNotPlaced(failure)
+    }
+
+    mutating func finishIteration(_ iteration: inout Iteration, at now: Instant) -> SchedulingResult {
+        var result = iteration.result
+        if let abandoned = iteration.abandoned {
+            for assignment in iteration.placements.reversed() { unplace(assignment) }
+            for slot in iteration.hostOrder { hosts[slot].placedThisIteration = false }
             result.error = abandoned.error
             result.failures += abandoned.tried.map {
                 TaskFailure(request: $0, reasons: [.iterationAbandoned(abandoned.error.message)])
@@ -102,9 +157,8 @@ extension TaskScheduler {
             result.statistics.tasksFailed = result.failures.count
             return result
         }
-
-        result.assignments = consumeLeases(of: hostOrder, placements: placements)
-        result.statistics.tasksPlaced = placements.count
+        result.assignments = consumeLeases(of: iteration.hostOrder, placements: iteration.placements)
+        result.statistics.tasksPlaced = iteration.placements.count
         result.statistics.tasksFailed = result.failures.count
         result.expiredLeases = expireLeases(at: now)
         return result
@@ -125,9 +179,10 @@ extension TaskScheduler {
     }
 
     mutating func enableHostsDue(at now: Instant) {
-        for slot in hosts.indices {
+        for slot in disabledSlots.sorted() {
             if let until = hosts[slot].disabledUntil, until <= now {
                 hosts[slot].disabledUntil = nil
+                disabledSlots.remove(slot)
                 reindex(slot)
             }
         }

@@ -302,12 +302,8 @@ extension TaskScheduler {
         let demand = task.request.resources
         let goodEnough = configuration.fitnessGoodEnough
         let chunkSize = HostIndex.chunkSize
-        for chunk in index.chunkMaxCpus.indices {
-            if index.chunkMaxCpus[chunk] + Resources.tolerance < demand.cpus
-                || index.chunkMaxMemory[chunk] + Resources.tolerance < demand.memoryMB
-            {
-                continue
-            }
+        for chunk in index.chunkMaxFree.indices {
+            if !index.chunkMaxFree[chunk].covers(demand) || index.chunkMaxPorts[chunk] < task.request.ports { continue }
             for slot in (chunk * chunkSize)..<min(hosts.count, (chunk + 1) * chunkSize) {
                 let pool = Int(index.poolOfSlot[slot])
                 guard pool >= 0, let softBase = poolSoft[pool] else { continue }

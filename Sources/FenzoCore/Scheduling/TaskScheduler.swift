@@ -19,6 +19,8 @@ public struct TaskScheduler: Sendable {
     var groupIDs: [TaskGroup: Int] = [:]
     var groups: [GroupPlacements] = []
     var running: [TaskID: RunningRecord] = [:]
+    /// Hosts disabled now, so failure reasons can count them without a full scan.
+    var disabledSlots = Set<Int>()
 
     public init(configuration: SchedulerConfiguration = SchedulerConfiguration()) {
         self.configuration = configuration
@@ -72,6 +74,7 @@ public struct TaskScheduler: Sendable {
     public mutating func disableHost(_ name: HostName, until: Instant) throws(SchedulingError) {
         guard let slot = slotOfHost[name] else { throw .unknownHost(name) }
         hosts[slot].disabledUntil = until
+        disabledSlots.insert(slot)
         reindex(slot)
     }
 
@@ -79,6 +82,7 @@ public struct TaskScheduler: Sendable {
     public mutating func enableHost(_ name: HostName) throws(SchedulingError) {
         guard let slot = slotOfHost[name] else { throw .unknownHost(name) }
         hosts[slot].disabledUntil = nil
+        disabledSlots.remove(slot)
         reindex(slot)
     }
 

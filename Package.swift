@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "FenzoCore", targets: ["FenzoCore"]),
         .executable(name: "fenzo-example", targets: ["FenzoExample"]),
         .library(name: "CurlHTTP", targets: ["CurlHTTP"]),
+        .library(name: "TitanDocker", targets: ["TitanDocker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1")
@@ -51,11 +52,23 @@ let package = Package(
             dependencies: ["CCurl"],
             swiftSettings: strictSettings
         ),
+        // The Docker Engine API over its unix socket, for the agent.
+        .target(
+            name: "TitanDocker",
+            dependencies: ["CurlHTTP"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CurlHTTPTests",
             dependencies: ["CurlHTTP"],
             // The local HTTP server the tests start; run with python3, not compiled.
             exclude: ["Server"],
+            swiftSettings: strictSettings
+        ),
+        // Needs a real Docker engine (scripts/test starts one); skipped without one.
+        .testTarget(
+            name: "TitanDockerTests",
+            dependencies: ["TitanDocker", "CurlHTTP"],
             swiftSettings: strictSettings
         ),
     ],

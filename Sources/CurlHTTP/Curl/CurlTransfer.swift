@@ -217,6 +217,15 @@ final class CurlTransfer: @unchecked Sendable {
                 case .finished: return .end
                 case .failed(let error): return .fail(error)
                 case .running:
+                    guard state.bodyWaiter == nil else {
+                        return .fail(
+                            HTTPClientError(
+                                code: .invalidRequest,
+                                message: "the body of \(request.method) \(request.url) is already being read by "
+                                    + "another task; read a body from one task only"
+                            )
+                        )
+                    }
                     state.bodyWaiter = continuation
                     return .wait
                 }

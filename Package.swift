@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .library(name: "FenzoCore", targets: ["FenzoCore"]),
         .executable(name: "fenzo-example", targets: ["FenzoExample"]),
+        .library(name: "CurlHTTP", targets: ["CurlHTTP"]),
+        .library(name: "TitanDocker", targets: ["TitanDocker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1")
@@ -37,6 +39,36 @@ let package = Package(
                 "FenzoCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // libcurl, through a module map and typed wrappers for its variadic calls.
+        .systemLibrary(
+            name: "CCurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // A small async HTTP client over libcurl: TCP and unix sockets, streaming bodies, retries.
+        .target(
+            name: "CurlHTTP",
+            dependencies: ["CCurl"],
+            swiftSettings: strictSettings
+        ),
+        // The Docker Engine API over its unix socket, for the agent.
+        .target(
+            name: "TitanDocker",
+            dependencies: ["CurlHTTP"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CurlHTTPTests",
+            dependencies: ["CurlHTTP"],
+            // The local HTTP server the tests start; run with python3, not compiled.
+            exclude: ["Server"],
+            swiftSettings: strictSettings
+        ),
+        // Needs a real Docker engine (scripts/test starts one); skipped without one.
+        .testTarget(
+            name: "TitanDockerTests",
+            dependencies: ["TitanDocker", "CurlHTTP"],
             swiftSettings: strictSettings
         ),
     ],

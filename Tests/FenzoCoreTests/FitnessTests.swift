@@ -180,3 +180,43 @@ struct FitnessTests {
         #expect(sorted.hostOfTask["b1"] == "h1")
     }
 }
+
+@Suite("Parallel exhaustive search")
+struct ParallelSearchTests {
+    /// A score that varies irregularly with the host and the task.
+    struct HashedFitness: FitnessCalculator {
+        var name: String { "hashed" }
+        func fitness(of task: TaskRequest, on host: HostView) -> Double {
+            var hash: UInt64 = 1_469_598_103_934_665_603
+            for byte in (task.id.rawValue + "/" + host.name.rawValue).utf8 {
+                hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211
+            }
+            return Double(hash % 10_000) / 10_000
+        }
+    }
+
+    static func run(parallel: Bool, goodEnough: Double) -> [String] {
+        var scheduler = Fixtures.scheduler(fitness: HashedFitness()) {
+            $0.parallelScanThreshold = parallel ? 0 : .max
+            $0.fitnessGoodEnough = goodEnough
+        }
+        let leases = (0..<3000).map { Fixtures.lease("h\($0)", cpus: Double(1 + $0 % 4), memoryMB: 4096) }
+        let tasks = (0..<300).map {
+            Fixtures.task(
+                "t\($0)",
+                group: "g\($0 % 7)",
+                cpus: 1,
+                hard: $0 % 3 == 0 ? [.uniqueHostAttribute("name")] : []
+            )
+        }
+        let result = scheduler.schedule(tasks, newLeases: leases, at: .zero)
+        return result.placedTasks.map { "\($0.taskID)@\($0.hostname)" }.sorted()
+    }
+
+    @Test("a parallel scan picks exactly the hosts a sequential one does", arguments: [1.0, 0.95, 0.5])
+    func parallelMatchesSequential(goodEnough: Double) {
+        let sequential = Self.run(parallel: false, goodEnough: goodEnough)
+        #expect(sequential.count == 300)
+        #expect(Self.run(parallel: true, goodEnough: goodEnough) == sequential)
+    }
+}

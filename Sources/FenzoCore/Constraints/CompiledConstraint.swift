@@ -119,6 +119,9 @@ extension TaskScheduler {
             if !declared { hard.append(compile(.uniqueHostAttribute(attributes.names[attribute]))) }
         }
         let soft = request.softConstraints.map { compile($0) }
+        for constraint in hard + soft {
+            if let attribute = constraint.attribute { groups[group].prepare(attribute: attribute, table: attributes) }
+        }
         return CompiledTask(
             request: request,
             group: group,
@@ -184,7 +187,7 @@ extension TaskScheduler {
     /// The score of a built-in constraint for a host whose attribute has `value`: 0 or 1
     /// for most. A balanced attribute over its share scores 0 when hard and a falling
     /// score when soft, so a soft one still prefers the least-loaded value over others.
-    mutating func attributeScore(_ rule: CompiledConstraint.Rule, group: Int, value: Int32, hard: Bool) -> Double {
+    func attributeScore(_ rule: CompiledConstraint.Rule, group: Int, value: Int32, hard: Bool) -> Double {
         switch rule {
         case .attributeIn(_, let values):
             return value != AttributeTable.missing && values.contains(value) ? 1 : 0
@@ -208,7 +211,7 @@ extension TaskScheduler {
     }
 
     /// The score of one constraint for one host; throws if a custom constraint throws.
-    mutating func hostScore(
+    func hostScore(
         _ constraint: CompiledConstraint,
         task: CompiledTask,
         slot: Int,

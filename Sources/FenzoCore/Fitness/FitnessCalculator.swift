@@ -144,13 +144,17 @@ public struct AlignmentFitness: FitnessCalculator {
         var dot = 0.0
         var demandNorm = 0.0
         var freeNorm = 0.0
-        for kind in [ResourceKind.cpus, .memoryMB, .networkMbps] where host.total[kind] > 0 {
-            let demand = task.resources[kind] / host.total[kind]
-            let free = max(0, host.free[kind]) / host.total[kind]
+        @inline(__always) func add(_ demandAmount: Double, _ freeAmount: Double, _ total: Double) {
+            guard total > 0 else { return }
+            let demand = demandAmount / total
+            let free = max(0, freeAmount) / total
             dot += demand * free
             demandNorm += demand * demand
             freeNorm += free * free
         }
+        add(task.resources.cpus, host.free.cpus, host.total.cpus)
+        add(task.resources.memoryMB, host.free.memoryMB, host.total.memoryMB)
+        add(task.resources.networkMbps, host.free.networkMbps, host.total.networkMbps)
         guard demandNorm > 0, freeNorm > 0 else { return demandNorm == 0 ? 1 : 0 }
         return min(1, max(0, dot / (demandNorm.squareRoot() * freeNorm.squareRoot())))
     }

@@ -92,20 +92,21 @@ struct GroupPlacements: Sendable {
 
     func count(onSlot slot: Int) -> Int32 { perHost[Int32(slot)] ?? 0 }
 
-    /// Tasks on hosts whose `attribute` has `value`.
-    mutating func count(attribute: Int, value: Int32, table: AttributeTable) -> Int32 {
+    /// Tasks on hosts whose `attribute` has `value`. Reads the tally `prepare` made, or
+    /// counts from the per-host numbers when there is none.
+    func count(attribute: Int, value: Int32, table: AttributeTable) -> Int32 {
         if attribute == AttributeTable.nameAttribute { return perHost[value] ?? 0 }
-        if perValue[attribute] == nil { perValue[attribute] = tally(attribute, table) }
-        return perValue[attribute]?[value] ?? 0
+        if let counts = perValue[attribute] { return counts[value] ?? 0 }
+        var count: Int32 = 0
+        for (slot, n) in perHost where table.value(of: attribute, slot: Int(slot)) == value { count += n }
+        return count
     }
 
-    /// The counts of every value of `attribute` that holds tasks of the group.
-    mutating func counts(attribute: Int, table: AttributeTable) -> [Int32: Int32] {
-        if attribute == AttributeTable.nameAttribute { return perHost }
-        if let counts = perValue[attribute] { return counts }
-        let counts = tally(attribute, table)
-        perValue[attribute] = counts
-        return counts
+    /// Tallies the group's tasks by the values of `attribute`, so counting is a lookup.
+    mutating func prepare(attribute: Int, table: AttributeTable) {
+        if attribute != AttributeTable.nameAttribute, perValue[attribute] == nil {
+            perValue[attribute] = tally(attribute, table)
+        }
     }
 
     private func tally(_ attribute: Int, _ table: AttributeTable) -> [Int32: Int32] {

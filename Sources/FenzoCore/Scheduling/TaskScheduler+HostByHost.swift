@@ -165,7 +165,7 @@ extension TaskScheduler {
 
     /// The mean soft score (1 with none) if every hard constraint, including
     /// uniqueness the group declared, holds on the host; nil otherwise.
-    private mutating func hardPassingSoftScore(_ task: CompiledTask, slot: Int) throws(ConstraintFailure) -> Double? {
+    private func hardPassingSoftScore(_ task: CompiledTask, slot: Int) throws(ConstraintFailure) -> Double? {
         for constraint in task.hard where try hostScore(constraint, task: task, slot: slot, hard: true) <= 0 {
             return nil
         }

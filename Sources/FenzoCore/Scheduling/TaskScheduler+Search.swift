@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// The best host found so far for a task.
 struct Candidate: Sendable {
     var slot: Int
@@ -86,7 +89,7 @@ extension TaskScheduler {
 
     /// The task's combined score on a host, or nil if it does not fit or breaks a hard
     /// constraint. Checks every constraint, pool-level ones included.
-    mutating func evaluate(_ task: CompiledTask, slot: Int) throws(ConstraintFailure) -> Double? {
+    func evaluate(_ task: CompiledTask, slot: Int) throws(ConstraintFailure) -> Double? {
         guard fits(task, slot: slot) else { return nil }
         for constraint in task.hard where try hostScore(constraint, task: task, slot: slot, hard: true) <= 0 {
             return nil
@@ -100,7 +103,7 @@ extension TaskScheduler {
     /// The score of the constraints pools cannot decide, or nil if a hard one rejects
     /// the host. `evaluate` covers every constraint; this covers the host-level rest.
     @inline(__always)
-    mutating func hostLevelScore(_ task: CompiledTask, slot: Int) throws(ConstraintFailure) -> Double? {
+    func hostLevelScore(_ task: CompiledTask, slot: Int) throws(ConstraintFailure) -> Double? {
         for constraint in task.hard where constraint.poolPosition == nil {
             if case .exclusive = constraint.rule { continue }
             if try hostScore(constraint, task: task, slot: slot, hard: true) <= 0 { return nil }
@@ -114,7 +117,7 @@ extension TaskScheduler {
 
     /// The soft score of the constraints a pool decides, or nil if a hard one rules the
     /// pool out.
-    mutating func poolLevelScore(_ task: CompiledTask, pool: Int) -> Double? {
+    func poolLevelScore(_ task: CompiledTask, pool: Int) -> Double? {
         let values = index.pools[pool].key.values
         for constraint in task.hard {
             guard let position = constraint.poolPosition else { continue }
@@ -204,6 +207,7 @@ extension TaskScheduler {
         let lowestColumn =
             task.exclusive ? size - 1 : HostIndex.bucket(totalMemory > 0 ? demand.memoryMB / totalMemory : 0)
         let goodEnough = configuration.fitnessGoodEnough
+        let fitnessCalculator = configuration.fitness
         let softCount = task.soft.count
         let softCeiling = softBase + Double(hostLevelSoft)
         let rowWeight = weights.cpus
@@ -255,7 +259,7 @@ extension TaskScheduler {
                 }
                 corner.used = corner.total - corner.free
                 let ceiling = combined(
-                    fitness: configuration.fitness.fitness(of: task.request, on: corner),
+                    fitness: fitnessCalculator.fitness(of: task.request, on: corner),
                     softTotal: softCeiling,
                     softCount: softCount
                 )
@@ -277,7 +281,7 @@ extension TaskScheduler {
                         if onEdge, misfits >= TaskScheduler.misfitsPerEdgeCell { break }
                         continue
                     }
-                    let fitness = configuration.fitness.fitness(of: task.request, on: hosts[slot].view())
+                    let fitness = fitnessCalculator.fitness(of: task.request, on: hosts[slot].view())
                     let score = combined(fitness: fitness, softTotal: softBase + hostSoft, softCount: softCount)
                     if score > (best?.score ?? -1) { best = Candidate(slot: slot, score: score) }
                     if score >= goodEnough { return }
@@ -293,28 +297,95 @@ extension TaskScheduler {
     // MARK: Exhaustive search
 
     /// Scores every host that fits, in host order, skipping chunks of hosts that cannot
-    /// fit the task; stops at the first host scoring at least `fitnessGoodEnough`.
-    private mutating func scanAllHosts(for task: CompiledTask, statistics: inout IterationStatistics)
+    /// fit the task; stops at the first host scoring at least `fitnessGoodEnough`. On
+    /// large fleets the hosts are split into parts scored on every core; the answer is
+    /// the one the sequential scan would give.
+    private func scanAllHosts(for task: CompiledTask, statistics: inout IterationStatistics)
         throws(ConstraintFailure) -> Candidate?
     {
         let poolSoft: [Double?] = index.pools.indices.map { poolLevelScore(task, pool: $0) }
+        let chunks = index.chunkMaxFree.count
+        guard hosts.count >= configuration.parallelScanThreshold, chunks >= 2 * ParallelScan.parts else {
+            let part = try scanChunks(0..<chunks, for: task, poolSoft: poolSoft, stop: nil)
+            statistics.hostsEvaluated += part.evaluated
+            return part.best
+        }
+        let scan = ParallelScan()
+        let snapshot = self
+        DispatchQueue.concurrentPerform(iterations: ParallelScan.parts) { part in
+            let range = (chunks * part / ParallelScan.parts)..<(chunks * (part + 1) / ParallelScan.parts)
+            let outcome: Result<ScanPart, ConstraintFailure>
+            do throws(ConstraintFailure) {
+                let found = try snapshot.scanChunks(range, for: task, poolSoft: poolSoft) {
+                    scan.firstGoodEnoughPart.load(ordering: .relaxed) < part
+                }
+                if found.reachedGoodEnough { scan.firstGoodEnoughPart.min(part, ordering: .relaxed) }
+                outcome = .success(found)
+            } catch {
+                outcome = .failure(error)
+            }
+            scan.results.withLock { $0[part] = outcome }
+        }
         var best: Candidate?
+        for outcome in scan.results.withLock({ $0 }) {
+            guard let outcome else { continue }
+            let part = try outcome.get()
+            statistics.hostsEvaluated += part.evaluated
+            // Parts run in host order: the first good-enough host is the sequential answer.
+            if part.reachedGoodEnough { return part.best }
+            if let found = part.best, found.score > (best?.score ?? -1) { best = found }
+        }
+        return best
+    }
+
+    /// What one part of a scan found.
+    struct ScanPart: Sendable {
+        var best: Candidate?
+        var reachedGoodEnough = false
+        var evaluated = 0
+    }
+
+    /// Scans the hosts of `chunks` in order; `stop` lets a parallel part give up once an
+    /// earlier part has found a good-enough host.
+    private func scanChunks(
+        _ chunks: Range<Int>,
+        for task: CompiledTask,
+        poolSoft: [Double?],
+        stop: (() -> Bool)?
+    ) throws(ConstraintFailure) -> ScanPart {
+        var part = ScanPart()
+        let fitnessCalculator = configuration.fitness
         let demand = task.request.resources
         let goodEnough = configuration.fitnessGoodEnough
         let chunkSize = HostIndex.chunkSize
-        for chunk in index.chunkMaxFree.indices {
+        for chunk in chunks {
+            if let stop, stop() { return part }
             if !index.chunkMaxFree[chunk].covers(demand) || index.chunkMaxPorts[chunk] < task.request.ports { continue }
             for slot in (chunk * chunkSize)..<min(hosts.count, (chunk + 1) * chunkSize) {
                 let pool = Int(index.poolOfSlot[slot])
                 guard pool >= 0, let softBase = poolSoft[pool] else { continue }
-                statistics.hostsEvaluated += 1
+                part.evaluated += 1
                 guard fits(task, slot: slot), let hostSoft = try hostLevelScore(task, slot: slot) else { continue }
-                let fitness = configuration.fitness.fitness(of: task.request, on: hosts[slot].view())
+                let fitness = fitnessCalculator.fitness(of: task.request, on: hosts[slot].view())
                 let score = combined(fitness: fitness, softTotal: softBase + hostSoft, softCount: task.soft.count)
-                if score > (best?.score ?? -1) { best = Candidate(slot: slot, score: score) }
-                if score >= goodEnough { return best }
+                if score > (part.best?.score ?? -1) { part.best = Candidate(slot: slot, score: score) }
+                if score >= goodEnough {
+                    part.reachedGoodEnough = true
+                    return part
+                }
             }
         }
-        return best
+        return part
     }
+}
+
+/// Shared state of one parallel scan.
+private final class ParallelScan: Sendable {
+    /// How many parts a scan is split into; more than cores, so uneven parts balance.
+    static let parts = 16
+    /// The lowest part that found a good-enough host; later parts stop early.
+    let firstGoodEnoughPart = Atomic<Int>(Int.max)
+    let results = Mutex<[Result<TaskScheduler.ScanPart, ConstraintFailure>?]>(
+        Array(repeating: nil, count: ParallelScan.parts)
+    )
 }

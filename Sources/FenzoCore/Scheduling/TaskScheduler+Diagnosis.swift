@@ -121,7 +121,10 @@ extension TaskScheduler {
                 reasons.append(.resourcesNotTogether(hostsShort: named, hostsOffered: offered))
             }
         }
-        if exclusiveBlocked > 0 {
+        // Hosts held by another task's exclusivity are worth naming only when nothing
+        // else explains the failure; for an exclusive task, busy hosts are the point.
+        let constraintsRejected = rejectedBy.contains { $0 > 0 }
+        if exclusiveBlocked > 0, task.exclusive || (!constraintsRejected && reasons.isEmpty) {
             let detail =
                 task.exclusive
                 ? "\(exclusiveBlocked) of \(roomy) host(s) with room already run other tasks"

@@ -35,10 +35,13 @@ extension TaskScheduler {
         var queued = Resources.zero
         var prefixEnded = false
         var laterTasks: [CompiledTask] = []
-        // Tasks pinned to hosts or with custom constraints go first, one by one.
+        // Tasks with few places to go are placed first, one by one: pinned ones, those
+        // with custom constraints, those needing a named resource such as a gpu (so
+        // other work does not take those hosts first), and exclusive ones (the packer
+        // gives them the smallest empty host that fits, since they use it whole).
         for request in tasks {
             guard let task = admit(request, iteration: &iteration, source: &source) else { continue }
-            if task.pinned != nil || task.hasCustom {
+            if task.pinned != nil || task.hasCustom || !task.scalars.isEmpty || task.exclusive {
                 if !tryCompiled(task, iteration: &iteration, source: &source) { return }
                 continue
             }
@@ -185,7 +188,8 @@ extension TaskScheduler {
     }
 
     /// Partly used hosts first, fullest first; then empty hosts, those with the most
-    /// of what the tasks need first; host order breaks ties.
+    /// of what the tasks need first, hosts offering named resources (such as gpus)
+    /// last; host order breaks ties.
     private func hostFillOrder(_ candidates: [Int], cpuWeight: Double, memoryWeight: Double) -> [Int] {
         var largestCpus = 0.0
         var largestMemory = 0.0
@@ -206,8 +210,12 @@ extension TaskScheduler {
         }
         let used = candidates.filter { !hosts[$0].tasks.isEmpty }.map { (slot: $0, key: fullness($0)) }
             .sorted { $0.key != $1.key ? $0.key > $1.key : $0.slot < $1.slot }
-        let empty = candidates.filter { hosts[$0].tasks.isEmpty }.map { (slot: $0, key: capacity($0)) }
-            .sorted { $0.key != $1.key ? $0.key > $1.key : $0.slot < $1.slot }
+        let empty = candidates.filter { hosts[$0].tasks.isEmpty }
+            .map { (slot: $0, special: hosts[$0].freeScalars.contains { $0 > 0 }, key: capacity($0)) }
+            .sorted {
+                if $0.special != $1.special { return !$0.special }
+                return $0.key != $1.key ? $0.key > $1.key : $0.slot < $1.slot
+            }
         return used.map(\.slot) + empty.map(\.slot)
     }
 }

@@ -100,7 +100,12 @@ extension TaskScheduler {
         iteration: inout Iteration,
         source: inout Source
     ) -> Bool {
-        let task = refreshPoolPositions(compiled)
+        // A task compiled earlier in the iteration may predate uniqueness its group
+        // has declared since; compile it again if so.
+        let stale = groups[compiled.group].declaredUnique.keys.contains { attribute in
+            !compiled.hard.contains { if case .unique(let own) = $0.rule { own == attribute } else { false } }
+        }
+        let task = refreshPoolPositions(stale ? compile(compiled.request) : compiled)
         let failureKey = task.hasCustom ? nil : FailureKey(task)
         let memoGroup = task.dependsOnGroup ? task.group : nil
         if let failureKey, let reasons = iteration.knownFailures[memoGroup]?[failureKey] {

@@ -1,0 +1,4 @@
+import GRDB
+import TitanModel
+
+enum StorePlaceholder {}

@@ -1,4 +1,0 @@
-import GRDB
-import TitanModel
-
-enum StorePlaceholder {}

@@ -8,8 +8,9 @@ enum StoreKind: String, CaseIterable, Sendable {
     case sqlite
 }
 
-/// A fresh, empty store of one kind; SQLite in a new temporary directory, removed afterwards.
-final class StoreUnderTest {
+/// A fresh, empty store of one kind; SQLite in a new temporary directory, removed when the
+/// test process exits.
+struct StoreUnderTest {
     let store: any TitanStorage
     let directory: URL?
 
@@ -24,18 +25,30 @@ final class StoreUnderTest {
             self.directory = directory
         }
     }
-
-    deinit {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
 }
 
+/// Temporary directories for SQLite files. They are removed at process exit rather than at the
+/// end of each test, because a store may still have the files open until then.
 enum TemporaryDirectory {
     static func make() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("titan-store-tests-\(UUID().uuidString)")
+        let url = root.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// One directory per test process, registered for removal at exit the first time it is used.
+    private static let root: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "titan-store-tests-\(ProcessInfo.processInfo.processIdentifier)"
+        )
+        atexit {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "titan-store-tests-\(ProcessInfo.processInfo.processIdentifier)"
+            )
+            try? FileManager.default.removeItem(at: url)
+        }
+        return url
+    }()
 }
 
 /// A fixed start time (whole milliseconds) so tests can compare dates exactly.

@@ -8,7 +8,7 @@ public enum TitanJSON {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(withFraction))
+            try container.encode(format(date))
         }
         return encoder
     }
@@ -19,14 +19,30 @@ public enum TitanJSON {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            if let date = try? withFraction.parse(text) { return date }
-            if let date = try? withoutFraction.parse(text) { return date }
+            if let date = try? withFraction.parse(text) { return wholeMilliseconds(date) }
+            if let date = try? withoutFraction.parse(text) { return wholeMilliseconds(date) }
             throw DecodingError.dataCorruptedError(
                 in: container,
                 debugDescription: "expected an ISO 8601 date such as 2026-11-20T10:15:00.123Z, got \(text)"
             )
         }
         return decoder
+    }
+
+    /// `2026-11-20T10:15:00.123Z`, rounded to the nearest millisecond (a formatter would
+    /// truncate, turning .123 stored as .12299… into .122).
+    public static func format(_ date: Date) -> String {
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (seconds, fraction) = millis.quotientAndRemainder(dividingBy: 1000)
+        let whole = Date(timeIntervalSince1970: Double(fraction < 0 ? seconds - 1 : seconds))
+        let text = whole.formatted(withoutFraction)
+        let digits = String(fraction < 0 ? fraction + 1000 : fraction)
+        return String(text.dropLast()) + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+    }
+
+    /// The date at the nearest whole millisecond, as the store keeps and the API shows dates.
+    public static func wholeMilliseconds(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)

@@ -146,7 +146,7 @@ extension JobSpec {
         let hasCommand = reader.isPresent("command")
         if hasImage && hasCommand {
             reader.report("command", "give either image or command, not both")
-            _ = reader.string("image")
+            reader.skipChecks(of: "image")
             return .image("")
         }
         if hasImage { return .image(reader.string("image") ?? "") }
@@ -162,6 +162,7 @@ extension JobSpec {
             return .command(reader.stringArray("command") ?? [])
         }
         reader.report("image", "a job needs an image or a command; give one of them")
+        reader.skipChecks(of: "command")
         return .image("")
     }
 

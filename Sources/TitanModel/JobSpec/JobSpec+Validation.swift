@@ -29,7 +29,8 @@ extension JobSpec {
     public func problems() -> [FieldProblem] {
         var found = ProblemList()
         checkName(name, field: "name", into: &found)
-        checkName(applicationName, field: "applicationName", into: &found)
+        // An application name equal to the name (its default) would only repeat the name's problem.
+        if applicationName != name { checkName(applicationName, field: "applicationName", into: &found) }
         checkName(capacityGroup, field: "capacityGroup", into: &found)
         if version.count > Limits.maxVersionLength || !version.unicodeScalars.allSatisfy(Self.isVersionCharacter) {
             found.add(

@@ -24,6 +24,10 @@ struct ObjectReader {
         fieldsWithProblems.insert(field)
     }
 
+    /// Marks a field whose value is a placeholder because of a problem reported elsewhere, so
+    /// later checks skip it.
+    mutating func skipChecks(of key: String) { fieldsWithProblems.insert(fieldPath(key)) }
+
     /// Takes over the problems found in a nested object's reader.
     mutating func absorb(_ nested: ObjectReader) {
         problems += nested.problems

@@ -31,7 +31,7 @@ public actor InMemoryStorage: TitanStorage {
             }
             return JobCreation(job: existing, created: false, tasks: [])
         }
-        let id = id ?? JobID(UUID().uuidString.lowercased())
+        let id = id ?? JobID.generate(at: now)
         if jobs[id] != nil { throw StoreError(.jobAlreadyExists, "a job with id \(id) exists already") }
         let placements = LocationSpread(spec: spec).initialInstances()
         var job = JobRecord(
@@ -409,19 +409,12 @@ public actor InMemoryStorage: TitanStorage {
     // MARK: Private
 
     private func find(_ id: TaskInstanceID) -> TaskRecord? {
-        guard let split = Self.split(id) else { return nil }
-        return tasksByJob[split.job]?[split.index]
+        guard let parts = id.parts else { return nil }
+        return tasksByJob[parts.job]?[parts.index]
     }
 
     private func save(_ task: TaskRecord) {
         tasksByJob[task.jobID, default: [:]][task.instanceIndex] = task
-    }
-
-    /// `<job id>-<index>` back into its parts (job ids may contain `-`).
-    private static func split(_ id: TaskInstanceID) -> (job: JobID, index: Int)? {
-        guard let dash = id.rawValue.lastIndex(of: "-"), let index = Int(id.rawValue[id.rawValue.index(after: dash)...])
-        else { return nil }
-        return (JobID(String(id.rawValue[..<dash])), index)
     }
 
     @discardableResult

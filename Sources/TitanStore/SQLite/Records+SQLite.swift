@@ -42,11 +42,11 @@ extension TaskRecord {
     static let insertSQL =
         "INSERT INTO tasks (\(Columns.selection)) VALUES (\(Columns.all.map { _ in "?" }.joined(separator: ", ")))"
 
-    /// Every column but the key, then the id for the WHERE clause.
+    /// Every column but the key (id, jobId, instanceIndex), then the key for the WHERE clause.
     static let updateSQL =
         "UPDATE tasks SET "
         + Columns.all.dropFirst(3).map { "\($0.name) = ?" }.joined(separator: ", ")
-        + " WHERE id = ?"
+        + " WHERE jobId = ? AND instanceIndex = ?"
 
     init(row: GRDB.Row) throws {
         let stateText = try row.decode(String.self, atIndex: 6)
@@ -104,13 +104,17 @@ extension TaskRecord {
     func update(_ db: GRDB.Database) throws {
         let values = try databaseValues()
         try db.cachedStatement(sql: Self.updateSQL).execute(
-            arguments: StatementArguments(Array(values.dropFirst(3)) + [id.rawValue])
+            arguments: StatementArguments(Array(values.dropFirst(3)) + [jobID.rawValue, instanceIndex])
         )
     }
 
+    /// The task with this id, found through the primary key (`<jobId>-<instanceIndex>`).
     static func fetchOne(_ db: GRDB.Database, id: TaskInstanceID) throws -> TaskRecord? {
-        let statement = try db.cachedStatement(sql: "SELECT \(Columns.selection) FROM tasks WHERE id = ?")
-        return try GRDB.Row.fetchOne(statement, arguments: [id.rawValue]).map(TaskRecord.init(row:))
+        guard let parts = id.parts else { return nil }
+        let statement = try db.cachedStatement(
+            sql: "SELECT \(Columns.selection) FROM tasks WHERE jobId = ? AND instanceIndex = ?"
+        )
+        return try GRDB.Row.fetchOne(statement, arguments: [parts.job.rawValue, parts.index]).map(TaskRecord.init(row:))
     }
 
     static func fetchAll(_ db: GRDB.Database, sql: String, arguments: StatementArguments) throws -> [TaskRecord] {
@@ -247,16 +251,18 @@ extension HostRecord {
 }
 
 extension TaskHistoryEntry {
-    func insert(_ db: GRDB.Database) throws {
+    /// Appends the entry for `task` (the entry's task id is always the task's).
+    func insert(_ db: GRDB.Database, for task: TaskRecord) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO task_transitions (taskId, attempt, fromState, toState, finishReason, at, message)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO task_transitions (jobId, instanceIndex, attempt, fromState, toState, finishReason, at, message)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
         .execute(
             arguments: [
-                taskID.rawValue, attempt, from.rawValue, to.rawValue, finishReason?.rawValue, StoreTime.millis(at), message,
+                task.jobID.rawValue, task.instanceIndex, attempt, from.rawValue, to.rawValue, finishReason?.rawValue,
+                StoreTime.millis(at), message,
             ]
         )
     }
@@ -268,7 +274,10 @@ extension TaskHistoryEntry {
             throw StoreError(.corruptData, "unknown task state in history: \(fromText) → \(toText)")
         }
         self.init(
-            taskID: TaskInstanceID(try row.decode(String.self, atIndex: 0)),
+            taskID: TaskInstanceID(
+                job: JobID(try row.decode(String.self, atIndex: 0)),
+                index: try row.decode(Int.self, atIndex: 7)
+            ),
             attempt: try row.decode(Int.self, atIndex: 1),
             from: from,
             to: to,

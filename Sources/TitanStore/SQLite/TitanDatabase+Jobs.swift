@@ -20,7 +20,7 @@ extension TitanDatabase {
                     return JobCreation(job: existing, created: false, tasks: [])
                 }
             }
-            let id = id ?? JobID(UUID().uuidString.lowercased())
+            let id = id ?? JobID.generate(at: now)
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = ?)", arguments: [id.rawValue])
                 == true
             {
@@ -111,7 +111,7 @@ extension TitanDatabase {
                 task.updatedAt = now
                 let result = StoreRules.requestKill(of: &task, now: now, why: "scaled down")
                 try task.update(db)
-                try result.entry?.insert(db)
+                try result.entry?.insert(db, for: task)
                 if result.needsKill { toKill.append(task) }
             }
             let previous = job.desiredInstances
@@ -142,7 +142,7 @@ extension TitanDatabase {
             let live = try TaskRecord.fetchAll(
                 db,
                 sql: """
-                    SELECT \(TaskRecord.Columns.selection) FROM tasks
+                    SELECT \(TaskRecord.Columns.selection) FROM tasks INDEXED BY tasks_live
                     WHERE jobId = ? AND (state <> 'finished' OR nextRestartAt IS NOT NULL) ORDER BY instanceIndex
                     """,
                 arguments: [jobID.rawValue]
@@ -151,7 +151,7 @@ extension TitanDatabase {
             for var task in live {
                 let result = StoreRules.requestKill(of: &task, now: now, why: "job killed")
                 try task.update(db)
-                try result.entry?.insert(db)
+                try result.entry?.insert(db, for: task)
                 if result.needsKill { toKill.append(task) }
             }
             try PendingEvent(
@@ -204,14 +204,15 @@ extension TitanDatabase {
     }
 
     /// Re-derives the job's status from its tasks and appends `jobFinished` if it just ended.
-    /// The caller writes the job. Uses the `tasks_live` index: one probe while anything is
-    /// live, a count of the job's tasks only once nothing is.
+    /// The caller writes the job. Uses the `tasks_live` index (named, because without
+    /// statistics SQLite would pick the primary key and read every task of the job): one probe
+    /// while anything is live, a count of the job's tasks only once nothing is.
     static func rederiveStatus(_ db: GRDB.Database, job: inout JobRecord, now: Date) throws {
         let anyLive =
             try Bool.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT EXISTS (SELECT 1 FROM tasks
+                        SELECT EXISTS (SELECT 1 FROM tasks INDEXED BY tasks_live
                         WHERE jobId = ? AND (state <> 'finished' OR nextRestartAt IS NOT NULL))
                         """
                 ),

@@ -67,10 +67,9 @@ extension TitanDatabase {
                         CHECK ((state = 'finished') = (finishReason IS NOT NULL)),
                         CHECK (nextRestartAt IS NULL OR state = 'finished')
                     ) STRICT, WITHOUT ROWID;
-                    CREATE UNIQUE INDEX tasks_by_id ON tasks(id);
-                    -- Startup and reconciliation load tasks by state.
-                    CREATE INDEX tasks_by_state ON tasks(state);
-                    -- Tasks not finished for good, per job: is anything of this job still live?
+                    -- Tasks not finished for good, by job: "is anything of this job still live?", and
+                    -- every task that may still run, for startup and reconciliation. A task is found
+                    -- by id through the primary key: the id is "<jobId>-<instanceIndex>".
                     CREATE INDEX tasks_live ON tasks(jobId) WHERE state <> 'finished' OR nextRestartAt IS NOT NULL;
                     CREATE INDEX tasks_restart_due ON tasks(nextRestartAt) WHERE nextRestartAt IS NOT NULL;
                     CREATE INDEX tasks_by_host ON tasks(hostId) WHERE hostId IS NOT NULL;
@@ -82,15 +81,17 @@ extension TitanDatabase {
                 sql: """
                     CREATE TABLE task_transitions (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        taskId TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                        jobId TEXT NOT NULL,
+                        instanceIndex INTEGER NOT NULL,
                         attempt INTEGER NOT NULL,
                         fromState TEXT NOT NULL,
                         toState TEXT NOT NULL,
                         finishReason TEXT,
                         at INTEGER NOT NULL,
-                        message TEXT
+                        message TEXT,
+                        FOREIGN KEY (jobId, instanceIndex) REFERENCES tasks(jobId, instanceIndex) ON DELETE CASCADE
                     ) STRICT;
-                    CREATE INDEX task_transitions_by_task ON task_transitions(taskId, id);
+                    CREATE INDEX task_transitions_by_task ON task_transitions(jobId, instanceIndex, id);
                     """
             )
         }

@@ -30,15 +30,16 @@ extension TitanDatabase {
     }
 
     public func taskHistory(id: TaskInstanceID) async throws -> [TaskHistoryEntry] {
-        try await writer.read { db in
+        guard let parts = id.parts else { return [] }
+        return try await writer.read { db in
             try GRDB.Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT taskId, attempt, fromState, toState, finishReason, at, message
-                        FROM task_transitions WHERE taskId = ? ORDER BY id
+                        SELECT jobId, attempt, fromState, toState, finishReason, at, message, instanceIndex
+                        FROM task_transitions WHERE jobId = ? AND instanceIndex = ? ORDER BY id
                         """
                 ),
-                arguments: [id.rawValue]
+                arguments: [parts.job.rawValue, parts.index]
             )
             .map(TaskHistoryEntry.init(row:))
         }
@@ -47,9 +48,12 @@ extension TitanDatabase {
     public func tasksInStates(_ states: Set<TaskState>) async throws -> [TaskRecord] {
         guard !states.isEmpty else { return [] }
         let sorted = states.map(\.rawValue).sorted()
+        // Without `finished`, every wanted task is live: the tasks_live index finds them, already
+        // in (jobId, instanceIndex) order, without reading the finished ones.
+        let liveOnly = !states.contains(.finished)
         let sql = """
-            SELECT \(TaskRecord.Columns.selection) FROM tasks
-            WHERE state IN (\(sorted.map { _ in "?" }.joined(separator: ", "))) ORDER BY jobId, instanceIndex
+            SELECT \(TaskRecord.Columns.selection) FROM tasks \(liveOnly ? "INDEXED BY tasks_live" : "")
+            WHERE \(liveOnly ? "(state <> 'finished' OR nextRestartAt IS NOT NULL) AND " : "")state IN (\(sorted.map { _ in "?" }.joined(separator: ", "))) ORDER BY jobId, instanceIndex
             """
         return try await writer.read { db in
             try TaskRecord.fetchAll(db, sql: sql, arguments: StatementArguments(sorted))
@@ -67,7 +71,7 @@ extension TitanDatabase {
             guard var job = try JobRecord.fetchOne(db, id: task.jobID) else { throw StoreError.jobNotFound(task.jobID) }
             let (entry, decision, event) = try StoreRules.apply(normalized, to: &task, job: job)
             try task.update(db)
-            try entry.insert(db)
+            try entry.insert(db, for: task)
             try event.insert(db)
             if normalized.to == .finished {
                 let before = job.status
@@ -90,7 +94,7 @@ extension TitanDatabase {
                 do {
                     let (entry, event) = try StoreRules.assign(assignment, to: &task, at: at)
                     try task.update(db)
-                    try entry.insert(db)
+                    try entry.insert(db, for: task)
                     try event.insert(db)
                     outcome.assigned.append(task)
                 } catch let error as StoreError {
@@ -105,11 +109,12 @@ extension TitanDatabase {
         guard !updates.isEmpty else { return 0 }
         return try await writer.write { db in
             let statement = try db.cachedStatement(
-                sql: "UPDATE tasks SET pendingReason = ? WHERE id = ? AND state = 'accepted'"
+                sql: "UPDATE tasks SET pendingReason = ? WHERE jobId = ? AND instanceIndex = ? AND state = 'accepted'"
             )
             var updated = 0
             for update in updates {
-                try statement.execute(arguments: [update.reason, update.taskID.rawValue])
+                guard let parts = update.taskID.parts else { continue }
+                try statement.execute(arguments: [update.reason, parts.job.rawValue, parts.index])
                 updated += db.changesCount
             }
             return updated
@@ -123,7 +128,7 @@ extension TitanDatabase {
             guard var job = try JobRecord.fetchOne(db, id: task.jobID) else { throw StoreError.jobNotFound(task.jobID) }
             let result = StoreRules.requestKill(of: &task, now: now, why: "killed on request")
             try task.update(db)
-            try result.entry?.insert(db)
+            try result.entry?.insert(db, for: task)
             try PendingEvent(
                 kind: .taskKillRequested,
                 jobID: task.jobID,
@@ -156,7 +161,7 @@ extension TitanDatabase {
             for var task in due {
                 let (entry, event) = StoreRules.restart(&task, now: now)
                 try task.update(db)
-                try entry.insert(db)
+                try entry.insert(db, for: task)
                 try event.insert(db)
                 restarted.append(task)
             }

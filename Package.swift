@@ -53,6 +53,8 @@ let package = Package(
             dependencies: [
                 "TitanModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, for binding the thousands of task rows a job insert writes.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),

@@ -4,8 +4,9 @@
 //       Creates jobs (200 tasks each) and launches some of their tasks, forever. After each
 //       commit prints `committed JOB_ID INSTANCES` and flushes, so a test that kills the process
 //       with SIGKILL knows which jobs the store acknowledged.
-//   store-workload create-jobs COUNT INSTANCES PATH
-//       Creates COUNT jobs one after another, for profiling (`perf record`).
+//   store-workload create-jobs COUNT INSTANCES PATH [normal]
+//       Creates COUNT jobs one after another, for profiling (`perf record`); `normal` for
+//       synchronous=NORMAL.
 //   store-workload measure [DIRECTORY]
 //       Times the operations titan-api's targets depend on and prints one line per figure.
 //       Build with -c release for figures worth quoting.
@@ -202,8 +203,8 @@ func measure(directory: URL) async throws {
 }
 
 /// Creates `count` jobs of `instances` tasks one after another, for profiling.
-func createJobs(count: Int, instances: Int, path: String) async throws {
-    let store = try TitanDatabase.open(path: path)
+func createJobs(count: Int, instances: Int, path: String, durability: StoreConfiguration.Durability) async throws {
+    let store = try TitanDatabase.open(path: path, configuration: StoreConfiguration(durability: durability))
     let elapsed = try await milliseconds {
         for index in 0..<count {
             _ = try await store.createJob(spec(name: "p-\(index)", instances: instances, cells: 3), id: nil, clientToken: "c\(index)", now: Date())
@@ -215,11 +216,12 @@ func createJobs(count: Int, instances: Int, path: String) async throws {
 switch arguments.first {
 case "create-jobs":
     let rest = Array(arguments.dropFirst())
-    guard rest.count == 3, let count = Int(rest[0]), let instances = Int(rest[1]) else {
-        print("usage: store-workload create-jobs COUNT INSTANCES PATH")
+    guard rest.count >= 3, let count = Int(rest[0]), let instances = Int(rest[1]) else {
+        print("usage: store-workload create-jobs COUNT INSTANCES PATH [normal]")
         exit(2)
     }
-    try await createJobs(count: count, instances: instances, path: rest[2])
+    let durability: StoreConfiguration.Durability = rest.count > 3 && rest[3] == "normal" ? .normal : .full
+    try await createJobs(count: count, instances: instances, path: rest[2], durability: durability)
 case "write-until-killed":
     guard let path = arguments.dropFirst().first else {
         print("usage: store-workload write-until-killed PATH")

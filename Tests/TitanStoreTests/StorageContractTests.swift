@@ -49,6 +49,47 @@ struct StorageContractTests {
         #expect(all.items.count == 1)
     }
 
+    @Test("concurrent creations each commit, and a conflict fails only its own request", arguments: StoreKind.allCases)
+    func concurrentCreations(kind: StoreKind) async throws {
+        let store = try StoreUnderTest(kind).store
+        _ = try await store.createJob(makeSpec(name: "first"), id: nil, clientToken: "taken", now: t0)
+        let outcomes = await withTaskGroup(of: (Int, Result<JobCreation, StoreError>).self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    do {
+                        // Every fifth request reuses the taken token with another spec; every
+                        // seventh repeats a token shared by several requests with the same spec.
+                        let token = index % 5 == 0 ? "taken" : index % 7 == 0 ? "shared" : "t\(index)"
+                        let name = index % 5 == 0 ? "other" : index % 7 == 0 ? "shared" : "job-\(index)"
+                        let creation = try await store.createJob(makeSpec(name: name), id: nil, clientToken: token, now: at(1))
+                        return (index, .success(creation))
+                    } catch {
+                        return (index, .failure(error as? StoreError ?? StoreError(.corruptData, "\(error)")))
+                    }
+                }
+            }
+            var all: [Int: Result<JobCreation, StoreError>] = [:]
+            for await (index, outcome) in group { all[index] = outcome }
+            return all
+        }
+        var sharedJobs: Set<JobID> = []
+        for (index, outcome) in outcomes {
+            switch outcome {
+            case .success(let creation):
+                #expect(index % 5 != 0)
+                if index % 7 == 0 { sharedJobs.insert(creation.job.id) }
+            case .failure(let error):
+                #expect(index % 5 == 0 && error.code == .clientTokenConflict, "\(index): \(error)")
+            }
+        }
+        #expect(sharedJobs.count == 1)
+        let jobs = try await store.listJobs(filter: .all, page: PageRequest(limit: 100)).items
+        // The first job, one per unique token, one for the shared token.
+        let uniqueTokens = (0..<40).filter { $0 % 5 != 0 && $0 % 7 != 0 }.count
+        #expect(jobs.count == uniqueTokens + 2)
+        for job in jobs { #expect(try await store.allTasks(job.id).count == 3) }
+    }
+
     @Test("creating a job with an id in use is refused", arguments: StoreKind.allCases)
     func duplicateID(kind: StoreKind) async throws {
         let store = try StoreUnderTest(kind).store

@@ -97,10 +97,6 @@ extension TaskRecord {
         ]
     }
 
-    func insert(_ db: GRDB.Database) throws {
-        try db.cachedStatement(sql: Self.insertSQL).execute(arguments: StatementArguments(databaseValues()))
-    }
-
     func update(_ db: GRDB.Database) throws {
         let values = try databaseValues()
         try db.cachedStatement(sql: Self.updateSQL).execute(

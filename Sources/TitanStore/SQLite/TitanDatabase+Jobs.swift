@@ -4,46 +4,51 @@ import TitanModel
 
 extension TitanDatabase {
     public func createJob(_ spec: JobSpec, id: JobID?, clientToken: String?, now: Date) async throws -> JobCreation {
-        let now = StoreTime.normalize(now)
-        return try await writer.write { db in
-            if let clientToken {
-                let statement = try db.cachedStatement(
-                    sql: "SELECT \(JobRecord.Columns.selection) FROM jobs WHERE clientToken = ?"
-                )
-                if let existing = try GRDB.Row.fetchOne(statement, arguments: [clientToken]).map(JobRecord.init(row:)) {
-                    guard existing.spec == spec else {
-                        throw StoreError(
-                            .clientTokenConflict,
-                            "client token \(clientToken) was used for job \(existing.id) with a different spec"
-                        )
-                    }
-                    return JobCreation(job: existing, created: false, tasks: [])
-                }
-            }
-            let id = id ?? JobID.generate(at: now)
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = ?)", arguments: [id.rawValue])
-                == true
-            {
-                throw StoreError(.jobAlreadyExists, "a job with id \(id) exists already")
-            }
-            let placements = LocationSpread(spec: spec).initialInstances()
-            var job = JobRecord(
-                id: id,
-                spec: spec,
-                status: .active,
-                desiredInstances: placements.count,
-                nextInstanceIndex: placements.count,
-                clientToken: clientToken,
-                createdAt: now,
-                updatedAt: now
+        try await creations.create(
+            JobCreationRequest(spec: spec, id: id, clientToken: clientToken, now: StoreTime.normalize(now))
+        )
+    }
+
+    /// Inserts one job and its tasks, or finds the job its client token names; runs inside a
+    /// write transaction (see ``JobCreationQueue``).
+    static func insertJob(_ db: GRDB.Database, _ request: JobCreationRequest) throws -> JobCreation {
+        let (spec, clientToken, now) = (request.spec, request.clientToken, request.now)
+        if let clientToken {
+            let statement = try db.cachedStatement(
+                sql: "SELECT \(JobRecord.Columns.selection) FROM jobs WHERE clientToken = ?"
             )
-            let tasks = StoreRules.newTasks(jobID: id, placements: placements, now: now)
-            _ = StoreRules.rederive(&job, tally: StoreRules.tally(tasks), now: now)
-            try job.insert(db)
-            for task in tasks { try task.insert(db) }
-            try StoreRules.jobCreatedEvent(job).insert(db)
-            return JobCreation(job: job, created: true, tasks: tasks)
+            if let existing = try GRDB.Row.fetchOne(statement, arguments: [clientToken]).map(JobRecord.init(row:)) {
+                guard existing.spec == spec else {
+                    throw StoreError(
+                        .clientTokenConflict,
+                        "client token \(clientToken) was used for job \(existing.id) with a different spec"
+                    )
+                }
+                return JobCreation(job: existing, created: false, tasks: [])
+            }
         }
+        let id = request.id ?? JobID.generate(at: now)
+        if try jobExists(db, id) {
+            throw StoreError(.jobAlreadyExists, "a job with id \(id) exists already")
+        }
+        let placements = LocationSpread(spec: spec).initialInstances()
+        var job = JobRecord(
+            id: id,
+            spec: spec,
+            status: .active,
+            desiredInstances: placements.count,
+            nextInstanceIndex: placements.count,
+            clientToken: clientToken,
+            createdAt: now,
+            updatedAt: now
+        )
+        let tasks = StoreRules.newTasks(jobID: id, placements: placements, now: now)
+        _ = StoreRules.rederive(&job, tally: StoreRules.tally(tasks), now: now)
+        try job.insert(db)
+        let rows = try TaskRowWriter(db)
+        for task in tasks { try rows.insert(task) }
+        try StoreRules.jobCreatedEvent(job).insert(db)
+        return JobCreation(job: job, created: true, tasks: tasks)
     }
 
     public func job(id: JobID) async throws -> JobRecord? {
@@ -103,7 +108,8 @@ extension TitanDatabase {
             }
             let plan = LocationSpread(spec: job.spec).scale(current: current, nextIndex: job.nextInstanceIndex, to: count)
             let added = StoreRules.newTasks(jobID: jobID, placements: plan.add, now: now)
-            for task in added { try task.insert(db) }
+            let writer = try TaskRowWriter(db)
+            for task in added { try writer.insert(task) }
             var toKill: [TaskRecord] = []
             for index in plan.remove {
                 guard var task = try Self.task(db, jobID: jobID, index: index) else { continue }

@@ -15,10 +15,13 @@ public struct TitanDatabase: TitanStorage {
     /// The connection (pool) every method goes through; exposed for tests and tools that read
     /// the schema directly.
     public let writer: any DatabaseWriter
+    /// Groups concurrent job creations into shared transactions.
+    let creations: JobCreationQueue
 
     /// Wraps a GRDB writer and brings its schema up to date.
     public init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
+        self.creations = JobCreationQueue(writer: writer)
         try Self.migrator.migrate(writer)
     }
 

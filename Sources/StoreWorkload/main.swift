@@ -39,11 +39,21 @@ func writeUntilKilled(path: String) async throws {
     var sequence = 0
     while true {
         sequence += 1
-        let created = try await store.createJob(spec(name: "crash-\(sequence)", instances: 200), id: nil, clientToken: nil, now: Date())
+        let created = try await store.createJob(
+            spec(name: "crash-\(sequence)", instances: 200),
+            id: nil,
+            clientToken: nil,
+            now: Date()
+        )
         // Unbuffered, so the line is out before the next write begins.
         FileHandle.standardOutput.write(Data("committed \(created.job.id) \(created.tasks.count)\n".utf8))
         let assignments = created.tasks.prefix(50).map {
-            TaskAssignment(taskID: $0.id, attempt: 0, host: HostID("host-\($0.instanceIndex % 7)"), ports: [31000, 31001])
+            TaskAssignment(
+                taskID: $0.id,
+                attempt: 0,
+                host: HostID("host-\($0.instanceIndex % 7)"),
+                ports: [31000, 31001]
+            )
         }
         _ = try await store.assignTasks(assignments, at: Date())
     }
@@ -89,7 +99,12 @@ func measure(directory: URL) async throws {
         for index in 0..<1000 {
             sequential.append(
                 try await milliseconds {
-                    _ = try await store.createJob(spec(name: "seq-\(index)", instances: 120, cells: 3), id: nil, clientToken: "s\(index)", now: Date())
+                    _ = try await store.createJob(
+                        spec(name: "seq-\(index)", instances: 120, cells: 3),
+                        id: nil,
+                        clientToken: "s\(index)",
+                        now: Date()
+                    )
                 }
             )
         }
@@ -124,8 +139,14 @@ func measure(directory: URL) async throws {
         }
         let concurrentElapsed = clock.now - concurrentStart
         report("createJob, 120 tasks, 16 concurrent callers (latency)", concurrent)
-        let seconds = Double(concurrentElapsed.components.seconds) + Double(concurrentElapsed.components.attoseconds) / 1e18
-        print(String(format: "createJob, 120 tasks, 16 concurrent callers: %.0f jobs/s", Double(concurrent.count) / seconds))
+        let seconds =
+            Double(concurrentElapsed.components.seconds) + Double(concurrentElapsed.components.attoseconds) / 1e18
+        print(
+            String(
+                format: "createJob, 120 tasks, 16 concurrent callers: %.0f jobs/s",
+                Double(concurrent.count) / seconds
+            )
+        )
 
         // One job of 10,000 tasks, inserted in one transaction; then listing all its tasks.
         var bigJobs: [JobID] = []
@@ -133,7 +154,12 @@ func measure(directory: URL) async throws {
         for index in 0..<5 {
             inserts.append(
                 try await milliseconds {
-                    let created = try await store.createJob(spec(name: "big-\(index)", instances: 10_000, cells: 2), id: nil, clientToken: nil, now: Date())
+                    let created = try await store.createJob(
+                        spec(name: "big-\(index)", instances: 10_000, cells: 2),
+                        id: nil,
+                        clientToken: nil,
+                        now: Date()
+                    )
                     bigJobs.append(created.job.id)
                 }
             )
@@ -156,7 +182,9 @@ func measure(directory: URL) async throws {
             summaries.append(
                 try await milliseconds {
                     let page = try await store.tasks(jobID: job, states: nil, page: PageRequest(limit: 10_000))
-                    let data = try TitanJSON.encoder().encode(Page(items: page.items.map(\.summary), nextCursor: page.nextCursor))
+                    let data = try TitanJSON.encoder().encode(
+                        Page(items: page.items.map(\.summary), nextCursor: page.nextCursor)
+                    )
                     precondition(!data.isEmpty)
                 }
             )
@@ -164,13 +192,30 @@ func measure(directory: URL) async throws {
         report("tasks(jobID:) + JSON encoding of 10,000 TaskSummary", summaries)
 
         // A scheduling iteration's bookkeeping: 5,000 pending reasons, 1,000 assignments.
-        let pendingTasks = try await store.tasks(jobID: bigJobs[0], states: [.accepted], page: PageRequest(limit: 10_000)).items
-        let pending = pendingTasks.prefix(5000).map { PendingReasonUpdate(taskID: $0.id, reason: "cpus: asked 1, most free 0.5") }
-        report("setPendingReasons, 5,000 tasks", [try await milliseconds { _ = try await store.setPendingReasons(pending) }])
-        let assignments = pendingTasks.suffix(1000).map {
-            TaskAssignment(taskID: $0.id, attempt: 0, host: HostID("h\($0.instanceIndex % 100)"), ports: [31000, 31001])
+        let pendingTasks = try await store.tasks(
+            jobID: bigJobs[0],
+            states: [.accepted],
+            page: PageRequest(limit: 10_000)
+        ).items
+        let pending = pendingTasks.prefix(5000).map {
+            PendingReasonUpdate(taskID: $0.id, reason: "cpus: asked 1, most free 0.5")
         }
-        report("assignTasks, 1,000 tasks", [try await milliseconds { _ = try await store.assignTasks(assignments, at: Date()) }])
+        report(
+            "setPendingReasons, 5,000 tasks",
+            [try await milliseconds { _ = try await store.setPendingReasons(pending) }]
+        )
+        let assignments = pendingTasks.suffix(1000).map {
+            TaskAssignment(
+                taskID: $0.id,
+                attempt: 0,
+                host: HostID("h\($0.instanceIndex % 100)"),
+                ports: [31000, 31001]
+            )
+        }
+        report(
+            "assignTasks, 1,000 tasks",
+            [try await milliseconds { _ = try await store.assignTasks(assignments, at: Date()) }]
+        )
         var transitions: [Double] = []
         for assigned in pendingTasks.suffix(1000).prefix(500) {
             transitions.append(
@@ -190,7 +235,12 @@ func measure(directory: URL) async throws {
     do {
         let store = try TitanDatabase.open(path: path)
         for index in 0..<10 {
-            _ = try await store.createJob(spec(name: "restart-\(index)", instances: 10_000, cells: 2), id: nil, clientToken: nil, now: Date())
+            _ = try await store.createJob(
+                spec(name: "restart-\(index)", instances: 10_000, cells: 2),
+                id: nil,
+                clientToken: nil,
+                now: Date()
+            )
         }
     }
     var loaded = 0
@@ -207,10 +257,23 @@ func createJobs(count: Int, instances: Int, path: String, durability: StoreConfi
     let store = try TitanDatabase.open(path: path, configuration: StoreConfiguration(durability: durability))
     let elapsed = try await milliseconds {
         for index in 0..<count {
-            _ = try await store.createJob(spec(name: "p-\(index)", instances: instances, cells: 3), id: nil, clientToken: "c\(index)", now: Date())
+            _ = try await store.createJob(
+                spec(name: "p-\(index)", instances: instances, cells: 3),
+                id: nil,
+                clientToken: "c\(index)",
+                now: Date()
+            )
         }
     }
-    print(String(format: "%d jobs of %d tasks: %.0f ms, %.0f jobs/s", count, instances, elapsed, Double(count) / elapsed * 1000))
+    print(
+        String(
+            format: "%d jobs of %d tasks: %.0f ms, %.0f jobs/s",
+            count,
+            instances,
+            elapsed,
+            Double(count) / elapsed * 1000
+        )
+    )
 }
 
 switch arguments.first {

@@ -9,12 +9,17 @@ struct APITypesTests {
     func identifiersAsStrings() throws {
         let data = try JSONEncoder().encode(["job": JobID("j1")])
         #expect(String(decoding: data, as: UTF8.self) == #"{"job":"j1"}"#)
-        #expect(try JSONDecoder().decode(TaskInstanceID.self, from: Data(#""j1-3""#.utf8)) == TaskInstanceID(job: "j1", index: 3))
+        #expect(
+            try JSONDecoder().decode(TaskInstanceID.self, from: Data(#""j1-3""#.utf8))
+                == TaskInstanceID(job: "j1", index: 3)
+        )
     }
 
     @Test("the error body has the documented shape")
     func errorBody() throws {
-        let body = APIErrorBody(ValidationError(problems: [FieldProblem(field: "cpus", message: "must be greater than 0 (got -1)")]))
+        let body = APIErrorBody(
+            ValidationError(problems: [FieldProblem(field: "cpus", message: "must be greater than 0 (got -1)")])
+        )
         let json = String(decoding: try TitanJSON.encoder().encode(body), as: UTF8.self)
         #expect(
             json
@@ -26,9 +31,25 @@ struct APITypesTests {
     func taskSummaryRoundTrip() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000.123)
         let summary = TaskSummary(
-            id: "j-0", jobID: "j", instanceIndex: 0, cell: "dc1", attempt: 2, retriesUsed: 1, state: .finished,
-            finishReason: .oomKilled, host: "h1", ports: [31000], pendingReason: nil, exitCode: 137, message: "OOM",
-            killRequested: false, createdAt: now, updatedAt: now, launchedAt: now, startedAt: nil, finishedAt: now,
+            id: "j-0",
+            jobID: "j",
+            instanceIndex: 0,
+            cell: "dc1",
+            attempt: 2,
+            retriesUsed: 1,
+            state: .finished,
+            finishReason: .oomKilled,
+            host: "h1",
+            ports: [31000],
+            pendingReason: nil,
+            exitCode: 137,
+            message: "OOM",
+            killRequested: false,
+            createdAt: now,
+            updatedAt: now,
+            launchedAt: now,
+            startedAt: nil,
+            finishedAt: now,
             nextRestartAt: now.addingTimeInterval(4)
         )
         let data = try TitanJSON.encoder().encode(summary)
@@ -41,9 +62,18 @@ struct APITypesTests {
         let spec = try parse(JobSpecParsingTests.example)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let summary = JobSummary(
-            id: "j", name: spec.name, applicationName: spec.applicationName, version: spec.version, kind: spec.kind,
-            tier: spec.tier, capacityGroup: spec.capacityGroup, status: .active, desiredInstances: 120, createdAt: now,
-            updatedAt: now, taskCounts: TaskStateCounts()
+            id: "j",
+            name: spec.name,
+            applicationName: spec.applicationName,
+            version: spec.version,
+            kind: spec.kind,
+            tier: spec.tier,
+            capacityGroup: spec.capacityGroup,
+            status: .active,
+            desiredInstances: 120,
+            createdAt: now,
+            updatedAt: now,
+            taskCounts: TaskStateCounts()
         )
         let detail = JobDetail(job: summary, spec: spec)
         #expect(try TitanJSON.decoder().decode(JobDetail.self, from: TitanJSON.encoder().encode(detail)) == detail)
@@ -51,7 +81,10 @@ struct APITypesTests {
 
     @Test("a constraint decodes alone with problems relative to itself")
     func constraintAlone() throws {
-        let constraint = try JSONDecoder().decode(JobConstraint.self, from: Data(#"{"type":"uniqueHostAttr","attribute":"zone"}"#.utf8))
+        let constraint = try JSONDecoder().decode(
+            JobConstraint.self,
+            from: Data(#"{"type":"uniqueHostAttr","attribute":"zone"}"#.utf8)
+        )
         #expect(constraint == .uniqueHostAttribute(attribute: "zone"))
         #expect(throws: ValidationError(problems: [FieldProblem(field: "attribute", message: "is required")])) {
             try JSONDecoder().decode(JobConstraint.self, from: Data(#"{"type":"uniqueHostAttr"}"#.utf8))

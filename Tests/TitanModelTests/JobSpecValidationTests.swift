@@ -63,7 +63,10 @@ struct JobSpecValidationTests {
             (body(#""location": "dc1:x""#), "location: \"dc1:x\" is not CELL:COUNT (such as \"dc1:20\")"),
             (body(#""location": "dc1""#), "location: \"dc1\" is not CELL:COUNT (such as \"dc1:20\")"),
             (body(#""location": ":5""#), "location: \":5\" is not CELL:COUNT (such as \"dc1:20\")"),
-            (body(#""location": "dc1:1,,dc2:2""#), "location: entry 2 is empty; write CELL:COUNT entries separated by commas"),
+            (
+                body(#""location": "dc1:1,,dc2:2""#),
+                "location: entry 2 is empty; write CELL:COUNT entries separated by commas"
+            ),
             (
                 body(#""location": " ""#),
                 "location: must not be empty; write CELL:COUNT entries separated by commas, such as \"dc1:20,dc2:40\""
@@ -82,7 +85,10 @@ struct JobSpecValidationTests {
                 body(#""location": "dc1:2", "instances": 3"#),
                 "instances: is 3 but location adds up to 2; give one of them, or make them agree"
             ),
-            (body(#""instances": 100001"#), "instances: cell \"default\" has 100001 instances; each cell takes 0 to 100000"),
+            (
+                body(#""instances": 100001"#),
+                "instances: cell \"default\" has 100001 instances; each cell takes 0 to 100000"
+            ),
             (body(#""instances": 0, "kind": "batch""#), "instances: a batch job needs at least 1 instance (got 0)"),
             (body(#""location": "dc1:0", "kind": "batch""#), "location: a batch job needs at least 1 instance (got 0)"),
             // Image or command.
@@ -97,12 +103,18 @@ struct JobSpecValidationTests {
                 #"{"name": "app", "command": "echo hi"}"#,
                 "command: expected an array of strings (argv), got a string; for a shell line write [\"/bin/sh\", \"-c\", \"echo hi\"]"
             ),
-            (#"{"name": "app", "command": []}"#, "command: must have at least the program to run, such as [\"/bin/echo\", \"hi\"]"),
+            (
+                #"{"name": "app", "command": []}"#,
+                "command: must have at least the program to run, such as [\"/bin/echo\", \"hi\"]"
+            ),
             (#"{"name": "app", "command": [""]}"#, "command[0]: the program to run must not be empty"),
             (#"{"name": "app", "command": ["x", 2]}"#, "command[1]: expected a string, got a number (2)"),
             // Kind, tier, restart.
             (body(#""kind": "web""#), "kind: unknown value \"web\"; expected one of service, batch"),
-            (body(#""kind": "servce""#), "kind: unknown value \"servce\"; expected one of service, batch (did you mean \"service\"?)"),
+            (
+                body(#""kind": "servce""#),
+                "kind: unknown value \"servce\"; expected one of service, batch (did you mean \"service\"?)"
+            ),
             (body(#""tier": "gold""#), "tier: unknown value \"gold\"; expected one of critical, flex"),
             (
                 body(#""kind": "batch", "restartOnSuccess": true"#),
@@ -207,21 +219,51 @@ struct JobSpecValidationTests {
         #expect(found.first?.hasPrefix("the body is not valid JSON") == true)
     }
 
-    @Test("limits on sizes are enforced", arguments: [
-        ("environment", JobSpec(name: "a", workload: .image("x"), environment: Dictionary(uniqueKeysWithValues: (0..<513).map { ("V\($0)", "") }))),
-        ("environment", JobSpec(name: "a", workload: .image("x"), environment: ["BIG": String(repeating: "x", count: 200_000)])),
-        ("command", JobSpec(name: "a", workload: .command(Array(repeating: "x", count: 5000)))),
-        ("command", JobSpec(name: "a", workload: .command(["x", String(repeating: "y", count: 200_000)]))),
-        ("command[1]", JobSpec(name: "a", workload: .command(["x", "a\u{0}b"]))),
-        ("location", JobSpec(name: "a", location: (0..<65).map { CellInstances(cell: CellName("c\($0)"), instances: 1) }, workload: .image("x"))),
-        ("location", JobSpec(name: "a", location: [], workload: .image("x"))),
-        ("hardConstraints", JobSpec(name: "a", workload: .image("x"), hardConstraints: Array(repeating: .exclusiveHost, count: 33))),
-        ("softConstraints[0].values", JobSpec(name: "a", workload: .image("x"), softConstraints: [.hostname(values: Array(repeating: "h", count: 1001))])),
-        ("image", JobSpec(name: "a", workload: .image(String(repeating: "x", count: 513)))),
-        ("version", JobSpec(name: "a", version: String(repeating: "1", count: 129), workload: .image("x"))),
-        ("name", JobSpec(name: String(repeating: "a", count: 64), workload: .image("x"))),
-        ("durationSeconds", JobSpec(name: "a", workload: .image("x"), durationSeconds: 40_000_000)),
-    ])
+    @Test(
+        "limits on sizes are enforced",
+        arguments: [
+            (
+                "environment",
+                JobSpec(
+                    name: "a",
+                    workload: .image("x"),
+                    environment: Dictionary(uniqueKeysWithValues: (0..<513).map { ("V\($0)", "") })
+                )
+            ),
+            (
+                "environment",
+                JobSpec(name: "a", workload: .image("x"), environment: ["BIG": String(repeating: "x", count: 200_000)])
+            ),
+            ("command", JobSpec(name: "a", workload: .command(Array(repeating: "x", count: 5000)))),
+            ("command", JobSpec(name: "a", workload: .command(["x", String(repeating: "y", count: 200_000)]))),
+            ("command[1]", JobSpec(name: "a", workload: .command(["x", "a\u{0}b"]))),
+            (
+                "location",
+                JobSpec(
+                    name: "a",
+                    location: (0..<65).map { CellInstances(cell: CellName("c\($0)"), instances: 1) },
+                    workload: .image("x")
+                )
+            ),
+            ("location", JobSpec(name: "a", location: [], workload: .image("x"))),
+            (
+                "hardConstraints",
+                JobSpec(name: "a", workload: .image("x"), hardConstraints: Array(repeating: .exclusiveHost, count: 33))
+            ),
+            (
+                "softConstraints[0].values",
+                JobSpec(
+                    name: "a",
+                    workload: .image("x"),
+                    softConstraints: [.hostname(values: Array(repeating: "h", count: 1001))]
+                )
+            ),
+            ("image", JobSpec(name: "a", workload: .image(String(repeating: "x", count: 513)))),
+            ("version", JobSpec(name: "a", version: String(repeating: "1", count: 129), workload: .image("x"))),
+            ("name", JobSpec(name: String(repeating: "a", count: 64), workload: .image("x"))),
+            ("durationSeconds", JobSpec(name: "a", workload: .image("x"), durationSeconds: 40_000_000)),
+        ]
+    )
     func sizeLimits(field: String, spec: JobSpec) {
         #expect(spec.problems().map(\.field) == [field])
     }

@@ -20,7 +20,9 @@ struct LocationSpreadTests {
 
     @Test(
         "targets are proportional shares by largest remainder, ties to the earlier cell",
-        arguments: [(120, [20, 40, 60]), (6, [1, 2, 3]), (7, [1, 2, 4]), (1, [0, 0, 1]), (2, [0, 1, 1]), (0, [0, 0, 0])]
+        arguments: [
+            (120, [20, 40, 60]), (6, [1, 2, 3]), (7, [1, 2, 4]), (1, [0, 0, 1]), (2, [0, 1, 1]), (0, [0, 0, 0]),
+        ]
     )
     func targets(total: Int, expected: [Int]) {
         #expect(Self.weights.targets(total: total).map(\.instances) == expected)
@@ -28,7 +30,9 @@ struct LocationSpreadTests {
 
     @Test("with all weights zero, cells share equally")
     func zeroWeights() {
-        let spread = LocationSpread(cells: [CellInstances(cell: "a", instances: 0), CellInstances(cell: "b", instances: 0)])
+        let spread = LocationSpread(cells: [
+            CellInstances(cell: "a", instances: 0), CellInstances(cell: "b", instances: 0),
+        ])
         #expect(spread.targets(total: 3).map(\.instances) == [2, 1])
     }
 
@@ -37,11 +41,13 @@ struct LocationSpreadTests {
         let current = Self.weights.initialInstances()
         let plan = Self.weights.scale(current: current, nextIndex: 120, to: 126)
         #expect(plan.remove.isEmpty)
-        #expect(plan.add == [
-            InstancePlacement(index: 120, cell: "dc1"), InstancePlacement(index: 121, cell: "dc2"),
-            InstancePlacement(index: 122, cell: "dc2"), InstancePlacement(index: 123, cell: "dc5"),
-            InstancePlacement(index: 124, cell: "dc5"), InstancePlacement(index: 125, cell: "dc5"),
-        ])
+        #expect(
+            plan.add == [
+                InstancePlacement(index: 120, cell: "dc1"), InstancePlacement(index: 121, cell: "dc2"),
+                InstancePlacement(index: 122, cell: "dc2"), InstancePlacement(index: 123, cell: "dc5"),
+                InstancePlacement(index: 124, cell: "dc5"), InstancePlacement(index: 125, cell: "dc5"),
+            ]
+        )
     }
 
     @Test("scaling down removes the highest indexes of each cell above target")

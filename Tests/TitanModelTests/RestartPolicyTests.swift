@@ -5,7 +5,12 @@ import Testing
 @Suite("Restart policy")
 struct RestartPolicyTests {
     static let service = RestartPolicy(kind: .service, restartOnFailure: true, numRetries: 2, restartOnSuccess: true)
-    static let serviceNoSuccess = RestartPolicy(kind: .service, restartOnFailure: true, numRetries: 2, restartOnSuccess: false)
+    static let serviceNoSuccess = RestartPolicy(
+        kind: .service,
+        restartOnFailure: true,
+        numRetries: 2,
+        restartOnSuccess: false
+    )
     static let batch = RestartPolicy(kind: .batch, restartOnFailure: true, numRetries: 2, restartOnSuccess: false)
     static let noRestarts = RestartPolicy(kind: .batch, restartOnFailure: false, numRetries: 5, restartOnSuccess: false)
 
@@ -40,7 +45,10 @@ struct RestartPolicyTests {
     )
     func backoff(attempt: Int, seconds: Int) {
         #expect(RestartBackoff.standard.delay(afterAttempt: attempt) == .seconds(seconds))
-        #expect(Self.batch.decide(reason: .failed, attempt: attempt, retriesUsed: 0) == .restart(after: .seconds(seconds), usesRetry: true))
+        #expect(
+            Self.batch.decide(reason: .failed, attempt: attempt, retriesUsed: 0)
+                == .restart(after: .seconds(seconds), usesRetry: true)
+        )
     }
 
     @Test("an attempt that ran at least 10 minutes restarts after the base delay again")
@@ -52,7 +60,9 @@ struct RestartPolicyTests {
 
     @Test("the policy of a spec takes its restart fields")
     func fromSpec() throws {
-        let spec = try parse(#"{"name": "a", "command": ["x"], "kind": "batch", "restartOnFailure": false, "numRetries": 4}"#)
+        let spec = try parse(
+            #"{"name": "a", "command": ["x"], "kind": "batch", "restartOnFailure": false, "numRetries": 4}"#
+        )
         #expect(
             RestartPolicy(spec: spec)
                 == RestartPolicy(kind: .batch, restartOnFailure: false, numRetries: 4, restartOnSuccess: false)

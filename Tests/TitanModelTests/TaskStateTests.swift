@@ -39,7 +39,10 @@ struct TaskStateTests {
     @Test(
         "a refused change says precisely why",
         arguments: [
-            (TaskState.started, TaskState.started, FinishReason?.none, TaskTransitionError.Code.sameState, "task is already started"),
+            (
+                TaskState.started, TaskState.started, FinishReason?.none, TaskTransitionError.Code.sameState,
+                "task is already started"
+            ),
             (
                 .finished, .launched, nil, .fromFinished,
                 "task has finished; it cannot move to launched (a restart is a new attempt)"
@@ -58,7 +61,13 @@ struct TaskStateTests {
             ),
         ]
     )
-    func refusals(from: TaskState, to: TaskState, reason: FinishReason?, code: TaskTransitionError.Code, message: String) {
+    func refusals(
+        from: TaskState,
+        to: TaskState,
+        reason: FinishReason?,
+        code: TaskTransitionError.Code,
+        message: String
+    ) {
         #expect(throws: TaskTransitionError(code: code, from: from, to: to, reason: reason)) {
             try from.transition(to: to, reason: reason)
         }
@@ -72,7 +81,9 @@ struct TaskStateTests {
 
     @Test("active and on-host states")
     func stateProperties() {
-        #expect(TaskState.allCases.filter(\.isActive) == [.accepted, .launched, .startInitiated, .started, .killInitiated])
+        #expect(
+            TaskState.allCases.filter(\.isActive) == [.accepted, .launched, .startInitiated, .started, .killInitiated]
+        )
         #expect(TaskState.allCases.filter(\.isOnHost) == [.launched, .startInitiated, .started, .killInitiated])
     }
 }

@@ -16,7 +16,10 @@ struct SQLiteStoreTests {
             #expect(try Int.fetchOne(db, sql: "PRAGMA foreign_keys") == 1)
             // 2 is FULL.
             #expect(try Int.fetchOne(db, sql: "PRAGMA synchronous") == 2)
-            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            let tables = try String.fetchAll(
+                db,
+                sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
             for table in ["events", "hosts", "jobs", "leader_lease", "task_transitions", "tasks"] {
                 #expect(tables.contains(table))
             }
@@ -40,11 +43,14 @@ struct SQLiteStoreTests {
             VALUES (?, 0, 'x-0', 'dc1', 0, 0, ?, '[]', '[]', 0, 1, ?, 0)
             """
         await #expect(throws: DatabaseError.self) {
-            try await store.writer.write { db in try db.execute(sql: insert, arguments: ["no-such-job", "accepted", 0]) }
+            try await store.writer.write { db in try db.execute(sql: insert, arguments: ["no-such-job", "accepted", 0])
+            }
         }
         let job = try await store.createJob(makeSpec(), id: "j", clientToken: nil, now: t0)
         await #expect(throws: DatabaseError.self) {
-            try await store.writer.write { db in try db.execute(sql: insert, arguments: [job.job.id.rawValue, "running", 0]) }
+            try await store.writer.write { db in
+                try db.execute(sql: insert, arguments: [job.job.id.rawValue, "running", 0])
+            }
         }
         await #expect(throws: DatabaseError.self) {
             try await store.writer.write { db in
@@ -53,23 +59,32 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test("the hot queries use their indexes", arguments: [
-        ("SELECT * FROM tasks WHERE jobId = 'j' AND instanceIndex > 5 ORDER BY instanceIndex LIMIT 10", "PRIMARY KEY"),
-        ("SELECT * FROM tasks WHERE jobId = 'j' AND instanceIndex = 1", "PRIMARY KEY"),
-        (
-            "SELECT * FROM tasks INDEXED BY tasks_live WHERE (state <> 'finished' OR nextRestartAt IS NOT NULL) AND state IN ('accepted') ORDER BY jobId, instanceIndex",
-            "tasks_live"
-        ),
-        ("SELECT * FROM task_transitions WHERE jobId = 'j' AND instanceIndex = 1 ORDER BY id", "task_transitions_by_task"),
-        (
-            "SELECT EXISTS (SELECT 1 FROM tasks INDEXED BY tasks_live WHERE jobId = 'j' AND (state <> 'finished' OR nextRestartAt IS NOT NULL))",
-            "tasks_live"
-        ),
-        ("SELECT * FROM tasks WHERE nextRestartAt IS NOT NULL AND nextRestartAt <= 5", "tasks_restart_due"),
-        ("SELECT * FROM jobs WHERE clientToken = 't'", "clientToken"),
-        ("SELECT * FROM jobs WHERE status IN ('active') ORDER BY createdAt, id LIMIT 10", "jobs_by_status"),
-        ("SELECT * FROM jobs ORDER BY createdAt, id LIMIT 10", "jobs_by_creation"),
-    ])
+    @Test(
+        "the hot queries use their indexes",
+        arguments: [
+            (
+                "SELECT * FROM tasks WHERE jobId = 'j' AND instanceIndex > 5 ORDER BY instanceIndex LIMIT 10",
+                "PRIMARY KEY"
+            ),
+            ("SELECT * FROM tasks WHERE jobId = 'j' AND instanceIndex = 1", "PRIMARY KEY"),
+            (
+                "SELECT * FROM tasks INDEXED BY tasks_live WHERE (state <> 'finished' OR nextRestartAt IS NOT NULL) AND state IN ('accepted') ORDER BY jobId, instanceIndex",
+                "tasks_live"
+            ),
+            (
+                "SELECT * FROM task_transitions WHERE jobId = 'j' AND instanceIndex = 1 ORDER BY id",
+                "task_transitions_by_task"
+            ),
+            (
+                "SELECT EXISTS (SELECT 1 FROM tasks INDEXED BY tasks_live WHERE jobId = 'j' AND (state <> 'finished' OR nextRestartAt IS NOT NULL))",
+                "tasks_live"
+            ),
+            ("SELECT * FROM tasks WHERE nextRestartAt IS NOT NULL AND nextRestartAt <= 5", "tasks_restart_due"),
+            ("SELECT * FROM jobs WHERE clientToken = 't'", "clientToken"),
+            ("SELECT * FROM jobs WHERE status IN ('active') ORDER BY createdAt, id LIMIT 10", "jobs_by_status"),
+            ("SELECT * FROM jobs ORDER BY createdAt, id LIMIT 10", "jobs_by_creation"),
+        ]
+    )
     func queryPlans(query: String, index: String) async throws {
         let directory = try TemporaryDirectory.make()
         let store = try TitanDatabase.open(path: directory.appendingPathComponent("t.sqlite").path)
@@ -77,7 +92,10 @@ struct SQLiteStoreTests {
             try GRDB.Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(query)").map { row in row["detail"] as String? ?? "" }
         }
         #expect(plan.contains { $0.contains(index) }, "\(plan)")
-        #expect(!plan.contains { $0.hasPrefix("SCAN") && !$0.contains("USING") && !$0.contains("CONSTANT ROW") }, "\(plan)")
+        #expect(
+            !plan.contains { $0.hasPrefix("SCAN") && !$0.contains("USING") && !$0.contains("CONSTANT ROW") },
+            "\(plan)"
+        )
     }
 
     @Test("a store reopened after its connections were dropped without closing has every committed row")
@@ -156,12 +174,18 @@ enum StoreWorkloadExecutable {
         candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
         for directory in candidates {
             // The test binary may sit inside an .xctest bundle directory.
-            for base in [directory, directory.deletingLastPathComponent(), directory.deletingLastPathComponent().deletingLastPathComponent()] {
+            for base in [
+                directory, directory.deletingLastPathComponent(),
+                directory.deletingLastPathComponent().deletingLastPathComponent(),
+            ] {
                 let candidate = base.appendingPathComponent("store-workload")
                 if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             }
         }
-        throw StoreError(.invalidArgument, "store-workload is not built beside the tests (looked in \(candidates)); run swift build first")
+        throw StoreError(
+            .invalidArgument,
+            "store-workload is not built beside the tests (looked in \(candidates)); run swift build first"
+        )
     }
 }
 

@@ -8,7 +8,10 @@ import TitanStore
 struct StorageContractTests {
     // MARK: Jobs
 
-    @Test("creating a job stores it with one accepted task per instance, spread by location", arguments: StoreKind.allCases)
+    @Test(
+        "creating a job stores it with one accepted task per instance, spread by location",
+        arguments: StoreKind.allCases
+    )
     func createJob(kind: StoreKind) async throws {
         let store = try StoreUnderTest(kind).store
         let creation = try await store.createJob(makeSpec(), id: nil, clientToken: nil, now: t0)
@@ -29,7 +32,10 @@ struct StorageContractTests {
         #expect(events.first?.jobID == creation.job.id)
     }
 
-    @Test("a repeated client token returns the first job; with another spec it is refused", arguments: StoreKind.allCases)
+    @Test(
+        "a repeated client token returns the first job; with another spec it is refused",
+        arguments: StoreKind.allCases
+    )
     func clientToken(kind: StoreKind) async throws {
         let store = try StoreUnderTest(kind).store
         let first = try await store.createJob(makeSpec(), id: nil, clientToken: "tok-1", now: t0)
@@ -61,7 +67,12 @@ struct StorageContractTests {
                         // seventh repeats a token shared by several requests with the same spec.
                         let token = index % 5 == 0 ? "taken" : index % 7 == 0 ? "shared" : "t\(index)"
                         let name = index % 5 == 0 ? "other" : index % 7 == 0 ? "shared" : "job-\(index)"
-                        let creation = try await store.createJob(makeSpec(name: name), id: nil, clientToken: token, now: at(1))
+                        let creation = try await store.createJob(
+                            makeSpec(name: name),
+                            id: nil,
+                            clientToken: token,
+                            now: at(1)
+                        )
                         return (index, .success(creation))
                     } catch {
                         return (index, .failure(error as? StoreError ?? StoreError(.corruptData, "\(error)")))
@@ -102,19 +113,32 @@ struct StorageContractTests {
     @Test("a service with zero instances is created active with no tasks", arguments: StoreKind.allCases)
     func zeroInstances(kind: StoreKind) async throws {
         let store = try StoreUnderTest(kind).store
-        let creation = try await store.createJob(makeSpec(location: cells(("dc1", 0))), id: nil, clientToken: nil, now: t0)
+        let creation = try await store.createJob(
+            makeSpec(location: cells(("dc1", 0))),
+            id: nil,
+            clientToken: nil,
+            now: t0
+        )
         #expect(creation.job.status == .active)
         #expect(creation.tasks.isEmpty)
     }
 
-    @Test("listing jobs pages by creation time then id, with filters, and no job seen twice", arguments: StoreKind.allCases)
+    @Test(
+        "listing jobs pages by creation time then id, with filters, and no job seen twice",
+        arguments: StoreKind.allCases
+    )
     func listJobs(kind: StoreKind) async throws {
         let store = try StoreUnderTest(kind).store
         var created: [JobID] = []
         for index in 0..<7 {
             let spec = makeSpec(name: index % 2 == 0 ? "even" : "odd", kind: index < 5 ? .service : .batch)
             // Several jobs share a creation time, so the id breaks ties.
-            let job = try await store.createJob(spec, id: JobID("job-\(6 - index)"), clientToken: nil, now: at(Double(index / 3)))
+            let job = try await store.createJob(
+                spec,
+                id: JobID("job-\(6 - index)"),
+                clientToken: nil,
+                now: at(Double(index / 3))
+            )
             created.append(job.job.id)
         }
         var seen: [JobID] = []
@@ -151,9 +175,17 @@ struct StorageContractTests {
         _ = try await store.assignTasks([TaskAssignment(taskID: job.tasks[3].id, attempt: 0, host: "h1")], at: at(1))
         let first = try await store.tasks(jobID: job.job.id, states: nil, page: PageRequest(limit: 2))
         #expect(first.items.map(\.instanceIndex) == [0, 1])
-        let second = try await store.tasks(jobID: job.job.id, states: nil, page: PageRequest(limit: 2, cursor: first.nextCursor))
+        let second = try await store.tasks(
+            jobID: job.job.id,
+            states: nil,
+            page: PageRequest(limit: 2, cursor: first.nextCursor)
+        )
         #expect(second.items.map(\.instanceIndex) == [2, 3])
-        let third = try await store.tasks(jobID: job.job.id, states: nil, page: PageRequest(limit: 2, cursor: second.nextCursor))
+        let third = try await store.tasks(
+            jobID: job.job.id,
+            states: nil,
+            page: PageRequest(limit: 2, cursor: second.nextCursor)
+        )
         #expect(third.items.map(\.instanceIndex) == [4])
         #expect(third.nextCursor == nil)
         let launched = try await store.tasks(jobID: job.job.id, states: [.launched], page: PageRequest())
@@ -166,7 +198,10 @@ struct StorageContractTests {
         #expect(try await store.job(id: "nope") == nil)
     }
 
-    @Test("assigning launches accepted tasks with host and ports, and refuses the rest one by one", arguments: StoreKind.allCases)
+    @Test(
+        "assigning launches accepted tasks with host and ports, and refuses the rest one by one",
+        arguments: StoreKind.allCases
+    )
     func assign(kind: StoreKind) async throws {
         let store = try StoreUnderTest(kind).store
         let job = try await store.createJob(makeSpec(), id: nil, clientToken: nil, now: t0)
@@ -174,7 +209,13 @@ struct StorageContractTests {
         _ = try await store.setPendingReasons([PendingReasonUpdate(taskID: job.tasks[0].id, reason: "no cpus")])
         let outcome = try await store.assignTasks(
             [
-                TaskAssignment(taskID: job.tasks[0].id, attempt: 0, host: "h1", ports: [31000, 31001], resourceSets: sets),
+                TaskAssignment(
+                    taskID: job.tasks[0].id,
+                    attempt: 0,
+                    host: "h1",
+                    ports: [31000, 31001],
+                    resourceSets: sets
+                ),
                 TaskAssignment(taskID: job.tasks[1].id, attempt: 1, host: "h1"),
                 TaskAssignment(taskID: "missing-0", attempt: 0, host: "h1"),
                 TaskAssignment(taskID: job.tasks[0].id, attempt: 0, host: "h2"),
@@ -194,7 +235,10 @@ struct StorageContractTests {
         #expect(history.map { "\($0.from.rawValue)→\($0.to.rawValue)" } == ["accepted→launched"])
     }
 
-    @Test("a task runs to a failure, waits out its backoff, and restarts as a new attempt", arguments: StoreKind.allCases)
+    @Test(
+        "a task runs to a failure, waits out its backoff, and restarts as a new attempt",
+        arguments: StoreKind.allCases
+    )
     func failureAndRestart(kind: StoreKind) async throws {
         let store = try StoreUnderTest(kind).store
         let job = try await store.createJob(makeSpec(location: cells(("dc1", 1))), id: nil, clientToken: nil, now: t0)
@@ -221,7 +265,14 @@ struct StorageContractTests {
         // A late report about attempt 0 cannot touch attempt 1.
         await expectStoreError(.transitionConflict) {
             _ = try await store.recordTransition(
-                TaskTransition(taskID: again.id, attempt: 0, from: .accepted, to: .finished, finishReason: .killed, at: at(4))
+                TaskTransition(
+                    taskID: again.id,
+                    attempt: 0,
+                    from: .accepted,
+                    to: .finished,
+                    finishReason: .killed,
+                    at: at(4)
+                )
             )
         }
         // The second failure waits twice as long.
@@ -243,19 +294,27 @@ struct StorageContractTests {
         let job = try await store.createJob(makeSpec(), id: nil, clientToken: nil, now: t0)
         let task = job.tasks[0]
         await expectStoreError(.transitionConflict) {
-            _ = try await store.recordTransition(TaskTransition(taskID: task.id, attempt: 0, from: .launched, to: .started, at: at(1)))
+            _ = try await store.recordTransition(
+                TaskTransition(taskID: task.id, attempt: 0, from: .launched, to: .started, at: at(1))
+            )
         }
         await expectStoreError(.transitionNotAllowed) {
-            _ = try await store.recordTransition(TaskTransition(taskID: task.id, attempt: 0, from: .accepted, to: .started, at: at(1)))
+            _ = try await store.recordTransition(
+                TaskTransition(taskID: task.id, attempt: 0, from: .accepted, to: .started, at: at(1))
+            )
         }
         await expectStoreError(.transitionNotAllowed) {
-            _ = try await store.recordTransition(TaskTransition(taskID: task.id, attempt: 0, from: .accepted, to: .launched, at: at(1)))
+            _ = try await store.recordTransition(
+                TaskTransition(taskID: task.id, attempt: 0, from: .accepted, to: .launched, at: at(1))
+            )
         }
         await expectStoreError(.transitionNotAllowed) {
             _ = try await store.finish(task, .failed, from: .accepted, at: at(1))
         }
         await expectStoreError(.taskNotFound) {
-            _ = try await store.recordTransition(TaskTransition(taskID: "x-1", attempt: 0, from: .accepted, to: .launched, at: at(1)))
+            _ = try await store.recordTransition(
+                TaskTransition(taskID: "x-1", attempt: 0, from: .accepted, to: .launched, at: at(1))
+            )
         }
         #expect(try await store.task(id: task.id) == task)
         #expect(try await store.taskHistory(id: task.id).isEmpty)
@@ -267,7 +326,12 @@ struct StorageContractTests {
         let store = try StoreUnderTest(kind).store
         let job = try await store.createJob(makeSpec(kind: .batch), id: nil, clientToken: nil, now: t0)
         for (offset, task) in job.tasks.enumerated() {
-            let outcome = try await store.finish(try await store.run(task, at: at(1)), .succeeded, exitCode: 0, at: at(2))
+            let outcome = try await store.finish(
+                try await store.run(task, at: at(1)),
+                .succeeded,
+                exitCode: 0,
+                at: at(2)
+            )
             #expect(outcome.restart == .finishInstance(.succeeded))
             #expect(outcome.jobStatus == (offset == job.tasks.count - 1 ? .succeeded : .active))
         }
@@ -288,7 +352,10 @@ struct StorageContractTests {
         #expect(done.jobStatus == .failed)
     }
 
-    @Test("a lost task restarts without using a retry, even when restarts on failure are off", arguments: StoreKind.allCases)
+    @Test(
+        "a lost task restarts without using a retry, even when restarts on failure are off",
+        arguments: StoreKind.allCases
+    )
     func lostRestarts(kind: StoreKind) async throws {
         let store = try StoreUnderTest(kind).store
         let spec = makeSpec(location: cells(("dc1", 1)), restartOnFailure: false, numRetries: 0)
@@ -312,7 +379,10 @@ struct StorageContractTests {
         #expect(done.jobStatus == .active)
     }
 
-    @Test("killing a job finishes waiting tasks at once, marks running ones, and ends killed", arguments: StoreKind.allCases)
+    @Test(
+        "killing a job finishes waiting tasks at once, marks running ones, and ends killed",
+        arguments: StoreKind.allCases
+    )
     func killJob(kind: StoreKind) async throws {
         let store = try StoreUnderTest(kind).store
         let job = try await store.createJob(makeSpec(), id: nil, clientToken: nil, now: t0)
@@ -358,10 +428,18 @@ struct StorageContractTests {
         await expectStoreError(.taskNotFound) { _ = try await store.markTaskKilled(id: "x-0", now: t0) }
     }
 
-    @Test("scaling a service adds instances by location weight and removes highest indexes first", arguments: StoreKind.allCases)
+    @Test(
+        "scaling a service adds instances by location weight and removes highest indexes first",
+        arguments: StoreKind.allCases
+    )
     func scale(kind: StoreKind) async throws {
         let store = try StoreUnderTest(kind).store
-        let job = try await store.createJob(makeSpec(location: cells(("dc1", 1), ("dc2", 2))), id: nil, clientToken: nil, now: t0)
+        let job = try await store.createJob(
+            makeSpec(location: cells(("dc1", 1), ("dc2", 2))),
+            id: nil,
+            clientToken: nil,
+            now: t0
+        )
         let up = try await store.updateDesiredInstances(jobID: job.job.id, count: 6, now: at(1))
         #expect(up.added.map(\.instanceIndex) == [3, 4, 5])
         #expect(up.added.map(\.cell) == ["dc1", "dc2", "dc2"])
@@ -442,7 +520,10 @@ struct StorageContractTests {
             now: t0
         )
         #expect(registered.state == .up && registered.lastHeartbeatAt == t0 && registered.registeredAt == t0)
-        _ = try await store.upsertHost(HostRegistration(id: "h1", address: "10.0.0.1:7102", resources: resources), now: t0)
+        _ = try await store.upsertHost(
+            HostRegistration(id: "h1", address: "10.0.0.1:7102", resources: resources),
+            now: t0
+        )
         let down = try await store.setHostState(hostID: "h2", state: .down, now: at(10))
         #expect(down.state == .down)
         let back = try await store.recordHeartbeat(hostID: "h2", at: at(11))
@@ -481,7 +562,13 @@ struct StorageContractTests {
     func events(kind: StoreKind) async throws {
         let store = try StoreUnderTest(kind).store
         for index in 0..<5 {
-            _ = try await store.appendEvent(kind: "custom", jobID: nil, taskID: nil, message: "event \(index)", at: at(Double(index)))
+            _ = try await store.appendEvent(
+                kind: "custom",
+                jobID: nil,
+                taskID: nil,
+                message: "event \(index)",
+                at: at(Double(index))
+            )
         }
         let all = try await store.events(after: 0, limit: 100)
         #expect(all.map(\.id) == [1, 2, 3, 4, 5])
@@ -495,7 +582,10 @@ struct StorageContractTests {
 
     // MARK: Leader lease
 
-    @Test("the leader lease is held by one holder at a time and changes term on takeover", arguments: StoreKind.allCases)
+    @Test(
+        "the leader lease is held by one holder at a time and changes term on takeover",
+        arguments: StoreKind.allCases
+    )
     func leaderLease(kind: StoreKind) async throws {
         let store = try StoreUnderTest(kind).store
         #expect(try await store.leaderLease() == nil)
@@ -505,8 +595,12 @@ struct StorageContractTests {
         #expect(blocked == .heldByOther(LeaderLease(holder: "a", term: 1, acquiredAt: t0, expiresAt: at(10))))
         let renewed = try await store.renewLeaderLease(holder: "a", until: at(20), now: at(9))
         #expect(renewed.expiresAt == at(20) && renewed.term == 1)
-        await expectStoreError(.leaseNotHeld) { _ = try await store.renewLeaderLease(holder: "b", until: at(30), now: at(10)) }
-        await expectStoreError(.leaseNotHeld) { _ = try await store.renewLeaderLease(holder: "a", until: at(30), now: at(20)) }
+        await expectStoreError(.leaseNotHeld) {
+            _ = try await store.renewLeaderLease(holder: "b", until: at(30), now: at(10))
+        }
+        await expectStoreError(.leaseNotHeld) {
+            _ = try await store.renewLeaderLease(holder: "a", until: at(30), now: at(20))
+        }
         let takeover = try await store.acquireLeaderLease(holder: "b", until: at(30), now: at(20))
         #expect(takeover == .acquired(LeaderLease(holder: "b", term: 2, acquiredAt: at(20), expiresAt: at(30))))
         try await store.releaseLeaderLease(holder: "a", now: at(21))
@@ -515,7 +609,9 @@ struct StorageContractTests {
         #expect(try await store.leaderLease()?.expiresAt == at(21))
         let back = try await store.acquireLeaderLease(holder: "a", until: at(40), now: at(22))
         #expect(back == .acquired(LeaderLease(holder: "a", term: 3, acquiredAt: at(22), expiresAt: at(40))))
-        await expectStoreError(.invalidArgument) { _ = try await store.acquireLeaderLease(holder: "a", until: at(1), now: at(22)) }
+        await expectStoreError(.invalidArgument) {
+            _ = try await store.acquireLeaderLease(holder: "a", until: at(1), now: at(22))
+        }
         let changes = try await store.events(after: 0, limit: 100).filter { $0.kind == .leaderChanged }
         #expect(changes.map(\.message) == ["a leads (term 1)", "b leads (term 2)", "a leads (term 3)"])
     }

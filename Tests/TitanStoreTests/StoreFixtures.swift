@@ -98,7 +98,13 @@ extension TitanStorage {
 
     /// Finishes a started task.
     @discardableResult
-    func finish(_ task: TaskRecord, _ reason: FinishReason, from: TaskState = .started, exitCode: Int? = nil, at time: Date)
+    func finish(
+        _ task: TaskRecord,
+        _ reason: FinishReason,
+        from: TaskState = .started,
+        exitCode: Int? = nil,
+        at time: Date
+    )
         async throws -> TransitionOutcome
     {
         try await recordTransition(

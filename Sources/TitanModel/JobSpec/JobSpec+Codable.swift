@@ -72,7 +72,8 @@ extension JobConstraint: Codable {
             let prefix = "hardConstraints[0]"
             throw ValidationError(
                 problems: error.problems.map { problem in
-                    var field = problem.field.hasPrefix(prefix) ? String(problem.field.dropFirst(prefix.count)) : problem.field
+                    var field =
+                        problem.field.hasPrefix(prefix) ? String(problem.field.dropFirst(prefix.count)) : problem.field
                     if field.hasPrefix(".") { field.removeFirst() }
                     return FieldProblem(field: field, message: problem.message)
                 }

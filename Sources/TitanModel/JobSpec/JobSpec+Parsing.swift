@@ -175,7 +175,9 @@ extension JobSpec {
         if let value = Value(rawValue: text) { return value }
         let names = Value.allCases.map(\.rawValue)
         var message = "unknown value \(quoted(text)); expected one of \(names.joined(separator: ", "))"
-        if let suggestion = Suggestion.closest(to: text, among: names) { message += " (did you mean \(quoted(suggestion))?)" }
+        if let suggestion = Suggestion.closest(to: text, among: names) {
+            message += " (did you mean \(quoted(suggestion))?)"
+        }
         reader.report(key, message)
         return nil
     }
@@ -186,7 +188,10 @@ extension JobSpec {
         for (index, element) in elements.enumerated() {
             let path = reader.fieldPath("\(key)[\(index)]")
             guard case .object(let object) = element else {
-                reader.report("\(key)[\(index)]", "expected a constraint object such as {\"type\":\"exclusiveHost\"}, got \(element.kindDescription)")
+                reader.report(
+                    "\(key)[\(index)]",
+                    "expected a constraint object such as {\"type\":\"exclusiveHost\"}, got \(element.kindDescription)"
+                )
                 continue
             }
             var nested = ObjectReader(path: path, object: object)
@@ -212,7 +217,9 @@ extension JobSpec {
             let attribute = reader.string("attribute", required: true)
             let expected = reader.integer("expectedValues")
             let expectedOK = !reader.fieldsWithProblems.contains(reader.fieldPath("expectedValues"))
-            constraint = attribute.flatMap { expectedOK ? .balancedHostAttribute(attribute: $0, expectedValues: expected) : nil }
+            constraint = attribute.flatMap {
+                expectedOK ? .balancedHostAttribute(attribute: $0, expectedValues: expected) : nil
+            }
         case "hostAttrValue":
             known = ["type", "attribute", "values"]
             let attribute = reader.string("attribute", required: true)
@@ -257,7 +264,8 @@ extension JobSpec {
         }
         let path = fieldPath(context.codingPath)
         if path.isEmpty {
-            let detail = (context.underlyingError as? any CustomStringConvertible)?.description ?? context.debugDescription
+            let detail =
+                (context.underlyingError as? any CustomStringConvertible)?.description ?? context.debugDescription
             return FieldProblem(field: "", message: "the body is not valid JSON (\(detail))")
         }
         return FieldProblem(field: path, message: "is not a value this parser can read (a number too large?)")

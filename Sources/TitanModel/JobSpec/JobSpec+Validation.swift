@@ -129,7 +129,10 @@ extension JobSpec {
                 found.add("command[0]", "the program to run must not be empty")
             }
             if arguments.count > Limits.maxCommandArguments {
-                found.add("command", "has \(arguments.count) arguments; at most \(Limits.maxCommandArguments) are allowed")
+                found.add(
+                    "command",
+                    "has \(arguments.count) arguments; at most \(Limits.maxCommandArguments) are allowed"
+                )
             }
             if arguments.reduce(0, { $0 + $1.utf8.count }) > Limits.maxCommandBytes {
                 found.add("command", "is longer than \(Limits.maxCommandBytes) bytes in all")
@@ -174,7 +177,9 @@ extension JobSpec {
                 checkAttribute(attribute, field: "\(path).attribute", into: &found)
             case .balancedHostAttribute(let attribute, let expected):
                 checkAttribute(attribute, field: "\(path).attribute", into: &found)
-                if let expected { found.range("\(path).expectedValues", expected, 1...Limits.maxExpectedValues, unit: nil) }
+                if let expected {
+                    found.range("\(path).expectedValues", expected, 1...Limits.maxExpectedValues, unit: nil)
+                }
             case .hostAttributeValue(let attribute, let values):
                 checkAttribute(attribute, field: "\(path).attribute", into: &found)
                 checkValues(values, field: "\(path).values", into: &found)

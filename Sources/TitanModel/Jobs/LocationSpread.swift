@@ -50,7 +50,9 @@ public struct LocationSpread: Hashable, Sendable {
         var counts = effective.map { total * $0 / effectiveSum }
         let remainders = effective.map { total * $0 % effectiveSum }
         var left = total - counts.reduce(0, +)
-        let order = remainders.indices.sorted { remainders[$0] != remainders[$1] ? remainders[$0] > remainders[$1] : $0 < $1 }
+        let order = remainders.indices.sorted {
+            remainders[$0] != remainders[$1] ? remainders[$0] > remainders[$1] : $0 < $1
+        }
         for position in order where left > 0 {
             counts[position] += 1
             left -= 1

@@ -54,7 +54,8 @@ public struct RestartPolicy: Hashable, Sendable {
     ///   - attempt: the number of the attempt that finished, from 0.
     ///   - retriesUsed: failure restarts the instance has used before this one.
     ///   - ranFor: how long the attempt ran (from `started`), or nil if it never started.
-    public func decide(reason: FinishReason, attempt: Int, retriesUsed: Int, ranFor: Duration? = nil) -> RestartDecision {
+    public func decide(reason: FinishReason, attempt: Int, retriesUsed: Int, ranFor: Duration? = nil) -> RestartDecision
+    {
         let delay = backoff.delay(afterAttempt: attempt, ranFor: ranFor)
         switch reason {
         case .killed:
@@ -62,9 +63,11 @@ public struct RestartPolicy: Hashable, Sendable {
         case .lost:
             return .restart(after: delay, usesRetry: false)
         case .succeeded:
-            return kind == .service && restartOnSuccess ? .restart(after: delay, usesRetry: false) : .finishInstance(.succeeded)
+            return kind == .service && restartOnSuccess
+                ? .restart(after: delay, usesRetry: false) : .finishInstance(.succeeded)
         case .failed, .oomKilled:
-            return restartOnFailure && retriesUsed < numRetries ? .restart(after: delay, usesRetry: true) : .finishInstance(reason)
+            return restartOnFailure && retriesUsed < numRetries
+                ? .restart(after: delay, usesRetry: true) : .finishInstance(reason)
         }
     }
 }
@@ -94,7 +97,11 @@ public struct RestartBackoff: Hashable, Sendable {
     }
 
     /// 1 s doubling to at most 5 minutes; reset after 10 minutes of healthy running.
-    public static let standard = RestartBackoff(base: .seconds(1), cap: .seconds(300), healthyRunDuration: .seconds(600))
+    public static let standard = RestartBackoff(
+        base: .seconds(1),
+        cap: .seconds(300),
+        healthyRunDuration: .seconds(600)
+    )
 
     /// `base · 2^attempt`, at most `cap`; `base` after a healthy run.
     public func delay(afterAttempt attempt: Int, ranFor: Duration? = nil) -> Duration {

@@ -173,7 +173,9 @@ public actor InMemoryStorage: TitanStorage {
 
     public func tasksInStates(_ states: Set<TaskState>) -> [TaskRecord] {
         jobs.keys.sorted().flatMap { jobID in
-            (tasksByJob[jobID] ?? [:]).values.filter { states.contains($0.state) }.sorted { $0.instanceIndex < $1.instanceIndex }
+            (tasksByJob[jobID] ?? [:]).values.filter { states.contains($0.state) }.sorted {
+                $0.instanceIndex < $1.instanceIndex
+            }
         }
     }
 
@@ -204,7 +206,9 @@ public actor InMemoryStorage: TitanStorage {
         var outcome = AssignmentOutcome(assigned: [], refused: [])
         for assignment in assignments {
             guard var task = find(assignment.taskID) else {
-                outcome.refused.append(RefusedAssignment(assignment: assignment, error: .taskNotFound(assignment.taskID)))
+                outcome.refused.append(
+                    RefusedAssignment(assignment: assignment, error: .taskNotFound(assignment.taskID))
+                )
                 continue
             }
             do {
@@ -247,7 +251,8 @@ public actor InMemoryStorage: TitanStorage {
                 at: now
             )
         )
-        if let event = StoreRules.rederive(&job, tally: StoreRules.tally((tasksByJob[job.id] ?? [:]).values), now: now) {
+        if let event = StoreRules.rederive(&job, tally: StoreRules.tally((tasksByJob[job.id] ?? [:]).values), now: now)
+        {
             jobs[job.id] = job
             append(event)
         }

@@ -181,7 +181,9 @@ extension JobRecord {
         try db.cachedStatement(
             sql: "UPDATE jobs SET status = ?, desiredInstances = ?, nextInstanceIndex = ?, updatedAt = ? WHERE id = ?"
         )
-        .execute(arguments: [status.rawValue, desiredInstances, nextInstanceIndex, StoreTime.millis(updatedAt), id.rawValue])
+        .execute(arguments: [
+            status.rawValue, desiredInstances, nextInstanceIndex, StoreTime.millis(updatedAt), id.rawValue,
+        ])
     }
 
     static func fetchOne(_ db: GRDB.Database, id: JobID) throws -> JobRecord? {
@@ -202,7 +204,9 @@ extension HostRecord {
         static let registeredAt = Column("registeredAt")
         static let updatedAt = Column("updatedAt")
 
-        static let all = [id, address, resources, attributes, state, disabledUntil, lastHeartbeatAt, registeredAt, updatedAt]
+        static let all = [
+            id, address, resources, attributes, state, disabledUntil, lastHeartbeatAt, registeredAt, updatedAt,
+        ]
         static let selection = all.map(\.name).joined(separator: ", ")
     }
 
@@ -229,7 +233,8 @@ extension HostRecord {
         let placeholders = Columns.all.map { _ in "?" }.joined(separator: ", ")
         let updates = Columns.all.dropFirst().map { "\($0.name) = excluded.\($0.name)" }.joined(separator: ", ")
         try db.cachedStatement(
-            sql: "INSERT INTO hosts (\(Columns.selection)) VALUES (\(placeholders)) ON CONFLICT(id) DO UPDATE SET \(updates)"
+            sql:
+                "INSERT INTO hosts (\(Columns.selection)) VALUES (\(placeholders)) ON CONFLICT(id) DO UPDATE SET \(updates)"
         )
         .execute(
             arguments: [

@@ -108,7 +108,13 @@ extension TitanDatabase {
     public func appendEvent(kind: EventKind, jobID: JobID?, taskID: TaskInstanceID?, message: String, at: Date)
         async throws -> EventRecord
     {
-        let event = PendingEvent(kind: kind, jobID: jobID, taskID: taskID, message: message, at: StoreTime.normalize(at))
+        let event = PendingEvent(
+            kind: kind,
+            jobID: jobID,
+            taskID: taskID,
+            message: message,
+            at: StoreTime.normalize(at)
+        )
         return try await writer.write { db in try event.insert(db) }
     }
 
@@ -183,7 +189,9 @@ extension TitanDatabase {
                 ON CONFLICT(id) DO UPDATE SET holder = excluded.holder, term = excluded.term,
                     acquiredAt = excluded.acquiredAt, expiresAt = excluded.expiresAt
                 """,
-            arguments: [lease.holder, lease.term, StoreTime.millis(lease.acquiredAt), StoreTime.millis(lease.expiresAt)]
+            arguments: [
+                lease.holder, lease.term, StoreTime.millis(lease.acquiredAt), StoreTime.millis(lease.expiresAt),
+            ]
         )
     }
 }

@@ -106,7 +106,11 @@ extension TitanDatabase {
                     )
                 )
             }
-            let plan = LocationSpread(spec: job.spec).scale(current: current, nextIndex: job.nextInstanceIndex, to: count)
+            let plan = LocationSpread(spec: job.spec).scale(
+                current: current,
+                nextIndex: job.nextInstanceIndex,
+                to: count
+            )
             let added = StoreRules.newTasks(jobID: jobID, placements: plan.add, now: now)
             let writer = try TaskRowWriter(db)
             for task in added { try writer.insert(task) }

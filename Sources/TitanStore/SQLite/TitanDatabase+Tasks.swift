@@ -88,7 +88,9 @@ extension TitanDatabase {
             var outcome = AssignmentOutcome(assigned: [], refused: [])
             for assignment in assignments {
                 guard var task = try TaskRecord.fetchOne(db, id: assignment.taskID) else {
-                    outcome.refused.append(RefusedAssignment(assignment: assignment, error: .taskNotFound(assignment.taskID)))
+                    outcome.refused.append(
+                        RefusedAssignment(assignment: assignment, error: .taskNotFound(assignment.taskID))
+                    )
                     continue
                 }
                 do {

@@ -71,7 +71,10 @@ enum StoreRules {
     ) throws(StoreError) -> (TaskHistoryEntry, RestartDecision?, PendingEvent) {
         try checkCurrent(task, attempt: transition.attempt, from: transition.from)
         if transition.to == .launched {
-            throw StoreError(.transitionNotAllowed, "task \(task.id): launching goes through assignTasks, which records the host")
+            throw StoreError(
+                .transitionNotAllowed,
+                "task \(task.id): launching goes through assignTasks, which records the host"
+            )
         }
         do {
             _ = try task.state.transition(to: transition.to, reason: transition.finishReason)
@@ -126,7 +129,8 @@ enum StoreRules {
 
     /// The restart policy, except that nothing restarts once a kill was requested for the task
     /// or its job, or a scale-down removed the instance.
-    static func restartDecision(for task: TaskRecord, reason: FinishReason, job: JobRecord, at: Date) -> RestartDecision {
+    static func restartDecision(for task: TaskRecord, reason: FinishReason, job: JobRecord, at: Date) -> RestartDecision
+    {
         if job.killRequested || task.killRequested || !task.isDesired { return .finishInstance(reason) }
         let ranFor = task.startedAt.map { Duration.milliseconds(StoreTime.millis(at) - StoreTime.millis($0)) }
         return RestartPolicy(spec: job.spec).decide(
@@ -173,7 +177,9 @@ enum StoreRules {
 
     /// Applies a kill request to one task. A task not on a host finishes now; a pending restart
     /// is dropped; a task on a host is marked and reported as needing a kill.
-    static func requestKill(of task: inout TaskRecord, now: Date, why: String) -> (entry: TaskHistoryEntry?, needsKill: Bool) {
+    static func requestKill(of task: inout TaskRecord, now: Date, why: String) -> (
+        entry: TaskHistoryEntry?, needsKill: Bool
+    ) {
         switch task.state {
         case .accepted:
             let entry = TaskHistoryEntry(
@@ -324,12 +330,24 @@ struct PendingEvent: Hashable, Sendable {
 /// Events about hosts, worded the same by both implementations.
 enum HostEvents {
     static func stateChanged(_ id: HostID, to state: HostState, at: Date) -> PendingEvent {
-        PendingEvent(kind: .hostStateChanged, jobID: nil, taskID: nil, message: "host \(id) is \(state.rawValue)", at: at)
+        PendingEvent(
+            kind: .hostStateChanged,
+            jobID: nil,
+            taskID: nil,
+            message: "host \(id) is \(state.rawValue)",
+            at: at
+        )
     }
 
     static func disabled(_ id: HostID, until: Date, at: Date) -> PendingEvent {
         let untilText = until == .distantFuture ? "until enabled" : "until \(until.formatted(.iso8601))"
-        return PendingEvent(kind: .hostDisabled, jobID: nil, taskID: nil, message: "host \(id) disabled \(untilText)", at: at)
+        return PendingEvent(
+            kind: .hostDisabled,
+            jobID: nil,
+            taskID: nil,
+            message: "host \(id) disabled \(untilText)",
+            at: at
+        )
     }
 
     static func enabled(_ id: HostID, at: Date) -> PendingEvent {

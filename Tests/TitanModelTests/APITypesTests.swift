@@ -107,3 +107,69 @@ struct APITypesTests {
         #expect(Suggestion.editDistance("abc", "acb") == 1)
     }
 }
+
+@Suite("Fast task JSON")
+struct TaskJSONTests {
+    static func task(_ index: Int, message: String?, date: Date) -> TaskSummary {
+        TaskSummary(
+            id: TaskInstanceID(job: "job/1", index: index),
+            jobID: "job/1",
+            instanceIndex: index,
+            cell: "dc1",
+            attempt: index % 3,
+            retriesUsed: 0,
+            state: index % 2 == 0 ? .started : .finished,
+            finishReason: index % 2 == 0 ? nil : .oomKilled,
+            host: index % 2 == 0 ? "h1" : nil,
+            ports: index % 2 == 0 ? [31000, 31001] : [],
+            pendingReason: index % 4 == 1 ? "cpus: asked 4, most free 2" : nil,
+            exitCode: index % 2 == 0 ? nil : -137,
+            message: message,
+            killRequested: index % 5 == 0,
+            createdAt: date,
+            updatedAt: date.addingTimeInterval(0.001),
+            launchedAt: index % 2 == 0 ? date : nil,
+            startedAt: nil,
+            finishedAt: index % 2 == 0 ? nil : date,
+            nextRestartAt: index % 3 == 0 ? .distantFuture : nil
+        )
+    }
+
+    static let messages: [String?] = [
+        nil, "", "plain", "quote \" backslash \\ slash /", "lines\n\r\ttabs\u{8}\u{c}", "control \u{1}\u{1f}",
+        "unicode é 😀 \u{2028} \u{7f}",
+    ]
+
+    static let dates = [
+        Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 1_800_000_000.123),
+        Date(timeIntervalSince1970: 1_709_164_800.999),  // 2024-02-29, a leap day
+        Date(timeIntervalSince1970: -0.001), Date(timeIntervalSince1970: 951_782_400),  // 2000-02-29
+        Date(timeIntervalSince1970: 4_102_444_799.5),
+    ]
+
+    @Test("the fast writer gives exactly JSONEncoder's bytes")
+    func sameBytesAsJSONEncoder() throws {
+        var tasks: [TaskSummary] = []
+        for (index, message) in Self.messages.enumerated() {
+            for (offset, date) in Self.dates.enumerated() {
+                tasks.append(Self.task(index * 10 + offset, message: message, date: date))
+            }
+        }
+        for cursor in [nil, "42", "a\"b"] as [String?] {
+            let page = Page(items: tasks, nextCursor: cursor)
+            let expected = try TitanJSON.encoder().encode(page)
+            let actual = TitanJSON.encode(page)
+            #expect(String(decoding: actual, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        }
+        let empty = Page<TaskSummary>(items: [], nextCursor: nil)
+        #expect(TitanJSON.encode(empty) == (try TitanJSON.encoder().encode(empty)))
+    }
+
+    @Test("dates are written as ISO 8601 UTC with milliseconds")
+    func dates() {
+        #expect(TitanJSON.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(TitanJSON.format(Date(timeIntervalSince1970: -0.001)) == "1969-12-31T23:59:59.999Z")
+        #expect(TitanJSON.format(Date(timeIntervalSince1970: 1_709_164_800.999)) == "2024-02-29T00:00:00.999Z")
+        #expect(TitanJSON.format(.distantFuture) == "4001-01-01T00:00:00.000Z")
+    }
+}

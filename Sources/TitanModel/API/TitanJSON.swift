@@ -31,14 +31,7 @@ public enum TitanJSON {
 
     /// `2026-11-20T10:15:00.123Z`, rounded to the nearest millisecond (a formatter would
     /// truncate, turning .123 stored as .12299… into .122).
-    public static func format(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let (seconds, fraction) = millis.quotientAndRemainder(dividingBy: 1000)
-        let whole = Date(timeIntervalSince1970: Double(fraction < 0 ? seconds - 1 : seconds))
-        let text = whole.formatted(withoutFraction)
-        let digits = String(fraction < 0 ? fraction + 1000 : fraction)
-        return String(text.dropLast()) + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
-    }
+    public static func format(_ date: Date) -> String { ISO8601Milliseconds.string(date) }
 
     /// The date at the nearest whole millisecond, as the store keeps and the API shows dates.
     public static func wholeMilliseconds(_ date: Date) -> Date {

@@ -86,6 +86,62 @@ func report(_ name: String, _ samples: [Double]) {
     print(line)
 }
 
+func measureCreation(store: TitanDatabase, instances: Int, label: String) async throws {
+    var sequential: [Double] = []
+    for index in 0..<1000 {
+        sequential.append(
+            try await milliseconds {
+                _ = try await store.createJob(
+                    spec(name: "seq-\(instances)-\(index)", instances: instances, cells: 3),
+                    id: nil,
+                    clientToken: "s\(instances)-\(index)",
+                    now: Date()
+                )
+            }
+        )
+    }
+    report("createJob, \(instances) tasks, sequential", sequential)
+    let total = sequential.reduce(0, +)
+    print(String(format: "createJob, \(instances) tasks, sequential: %.0f jobs/s", 1000 / (total / 1000)))
+
+    let clock = ContinuousClock()
+    let concurrentStart = clock.now
+    let concurrent = try await withThrowingTaskGroup(of: [Double].self) { group in
+        for caller in 0..<16 {
+            group.addTask {
+                var samples: [Double] = []
+                for index in 0..<125 {
+                    samples.append(
+                        try await milliseconds {
+                            _ = try await store.createJob(
+                                spec(name: "par-\(instances)-\(caller)-\(index)", instances: instances, cells: 3),
+                                id: nil,
+                                clientToken: "p\(instances)-\(caller)-\(index)",
+                                now: Date()
+                            )
+                        }
+                    )
+                }
+                return samples
+            }
+        }
+        var all: [Double] = []
+        for try await samples in group { all += samples }
+        return all
+    }
+    let concurrentElapsed = clock.now - concurrentStart
+    report("createJob, \(instances) tasks, 16 concurrent callers (latency)", concurrent)
+    let seconds =
+        Double(concurrentElapsed.components.seconds) + Double(concurrentElapsed.components.attoseconds) / 1e18
+    print(
+        String(
+            format: "createJob, \(instances) tasks, 16 concurrent callers: %.0f jobs/s",
+            Double(concurrent.count) / seconds
+        )
+    )
+
+}
+
 func measure(directory: URL) async throws {
     for durability in [StoreConfiguration.Durability.full, .normal] {
         let label = durability == .full ? "synchronous=FULL" : "synchronous=NORMAL"
@@ -93,60 +149,12 @@ func measure(directory: URL) async throws {
         let store = try TitanDatabase.open(path: path, configuration: StoreConfiguration(durability: durability))
         print("== \(label)")
 
-        // Job creation as titan-api does it: one transaction per request, 120 tasks each (the
-        // design's example spec), one caller after another, then 16 at once.
-        var sequential: [Double] = []
-        for index in 0..<1000 {
-            sequential.append(
-                try await milliseconds {
-                    _ = try await store.createJob(
-                        spec(name: "seq-\(index)", instances: 120, cells: 3),
-                        id: nil,
-                        clientToken: "s\(index)",
-                        now: Date()
-                    )
-                }
-            )
+        // Job creation as titan-api does it: one request per job, one caller after another, then
+        // 16 at once (concurrent calls share transactions). 120 tasks is the design's example
+        // spec; 3 tasks a small service.
+        for instances in [120, 3] {
+            try await measureCreation(store: store, instances: instances, label: label)
         }
-        report("createJob, 120 tasks, sequential", sequential)
-        let total = sequential.reduce(0, +)
-        print(String(format: "createJob, 120 tasks, sequential: %.0f jobs/s", 1000 / (total / 1000)))
-
-        let clock = ContinuousClock()
-        let concurrentStart = clock.now
-        let concurrent = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for caller in 0..<16 {
-                group.addTask {
-                    var samples: [Double] = []
-                    for index in 0..<125 {
-                        samples.append(
-                            try await milliseconds {
-                                _ = try await store.createJob(
-                                    spec(name: "par-\(caller)-\(index)", instances: 120, cells: 3),
-                                    id: nil,
-                                    clientToken: "p\(caller)-\(index)",
-                                    now: Date()
-                                )
-                            }
-                        )
-                    }
-                    return samples
-                }
-            }
-            var all: [Double] = []
-            for try await samples in group { all += samples }
-            return all
-        }
-        let concurrentElapsed = clock.now - concurrentStart
-        report("createJob, 120 tasks, 16 concurrent callers (latency)", concurrent)
-        let seconds =
-            Double(concurrentElapsed.components.seconds) + Double(concurrentElapsed.components.attoseconds) / 1e18
-        print(
-            String(
-                format: "createJob, 120 tasks, 16 concurrent callers: %.0f jobs/s",
-                Double(concurrent.count) / seconds
-            )
-        )
 
         // One job of 10,000 tasks, inserted in one transaction; then listing all its tasks.
         var bigJobs: [JobID] = []
@@ -202,6 +210,17 @@ func measure(directory: URL) async throws {
             )
         }
         report("tasks(jobID:) + TitanJSON.encode on 10,000 TaskSummary", fastSummaries)
+        let oneJob = try await store.tasks(jobID: bigJobs[0], states: nil, page: PageRequest(limit: 10_000))
+        var encodeOnly: [Double] = []
+        for _ in 0..<50 {
+            encodeOnly.append(
+                await milliseconds {
+                    let data = TitanJSON.encode(Page(items: oneJob.items.map(\.summary), nextCursor: nil))
+                    precondition(!data.isEmpty)
+                }
+            )
+        }
+        report("TitanJSON.encode alone, 10,000 TaskSummary", encodeOnly)
 
         // A scheduling iteration's bookkeeping: 5,000 pending reasons, 1,000 assignments.
         let pendingTasks = try await store.tasks(

@@ -9,14 +9,14 @@ extension TitanJSON {
     public static func encode(_ page: Page<TaskSummary>) -> Data {
         var out: [UInt8] = []
         out.reserveCapacity(64 + page.items.count * 420)
-        out += Array(#"{"items":["#.utf8)
+        out.append(contentsOf: #"{"items":["#.utf8)
         for (index, task) in page.items.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             task.appendJSON(to: &out)
         }
         out.append(UInt8(ascii: "]"))
         if let cursor = page.nextCursor {
-            out += Array(#","nextCursor":"#.utf8)
+            out.append(contentsOf: #","nextCursor":"#.utf8)
             JSONWriter.appendString(cursor, to: &out)
         }
         out.append(UInt8(ascii: "}"))
@@ -84,12 +84,12 @@ struct JSONWriter {
     mutating func field(_ name: StaticString, _ value: Int?) {
         guard let value else { return }
         key(name)
-        out += Array(String(value).utf8)
+        Self.appendInteger(value, to: &out)
     }
 
     mutating func field(_ name: StaticString, _ value: Bool) {
         key(name)
-        out += Array((value ? "true" : "false").utf8)
+        out.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
     mutating func field(_ name: StaticString, _ value: [Int]) {
@@ -97,7 +97,7 @@ struct JSONWriter {
         out.append(UInt8(ascii: "["))
         for (index, element) in value.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += Array(String(element).utf8)
+            Self.appendInteger(element, to: &out)
         }
         out.append(UInt8(ascii: "]"))
     }
@@ -108,6 +108,27 @@ struct JSONWriter {
         out.append(UInt8(ascii: "\""))
         ISO8601Milliseconds.append(value, to: &out)
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// A decimal integer, without going through a String.
+    static func appendInteger(_ value: Int, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+        }
     }
 
     /// A JSON string with `JSONEncoder`'s escapes: `\"`, `\\`, `\b \f \n \r \t`, `\u00XX`
@@ -125,7 +146,7 @@ struct JSONWriter {
             case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
             case 0..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
-                out += Array("\\u00".utf8)
+                out.append(contentsOf: "\\u00".utf8)
                 out += [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
             default: out.append(byte)
             }
@@ -180,9 +201,20 @@ enum ISO8601Milliseconds {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `value` in at least `width` digits, zero-padded.
     private static func digits(_ value: Int64, _ width: Int, _ out: inout [UInt8]) {
-        let text = Array(String(value).utf8)
-        if text.count < width { out += [UInt8](repeating: UInt8(ascii: "0"), count: width - text.count) }
-        out += text
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        if value < 0 {
+            out.append(contentsOf: String(value).utf8)
+            return
+        }
+        while divisor * 10 <= value { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 }

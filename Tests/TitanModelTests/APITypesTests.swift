@@ -91,6 +91,40 @@ struct APITypesTests {
         }
     }
 
+    @Test("a host summary round-trips with its resources and port ranges")
+    func hostSummaryRoundTrip() throws {
+        let host = HostSummary(
+            id: "h1",
+            address: "10.0.0.1:7102",
+            resources: HostResources(
+                cpus: 7.5,
+                memoryMB: 30_000,
+                diskGB: 400,
+                networkMbps: 10_000,
+                portRanges: [PortRange(first: 31000, last: 32000)]
+            ),
+            attributes: ["zone": "a"],
+            state: .up,
+            disabledUntil: nil,
+            lastHeartbeatAt: Date(timeIntervalSince1970: 1_800_000_000.5),
+            registeredAt: Date(timeIntervalSince1970: 1_800_000_000),
+            taskCount: 3
+        )
+        let json = String(decoding: try TitanJSON.encoder().encode(host), as: UTF8.self)
+        #expect(json.contains(#""portRanges":[{"first":31000,"last":32000}]"#))
+        #expect(try TitanJSON.decoder().decode(HostSummary.self, from: Data(json.utf8)) == host)
+        let event = EventRecord(
+            id: 7,
+            at: Date(timeIntervalSince1970: 0),
+            kind: .jobCreated,
+            jobID: "j",
+            taskID: nil,
+            message: "m"
+        )
+        let eventJSON = String(decoding: try TitanJSON.encoder().encode(event), as: UTF8.self)
+        #expect(eventJSON == #"{"at":"1970-01-01T00:00:00.000Z","id":7,"jobID":"j","kind":"jobCreated","message":"m"}"#)
+    }
+
     @Test("task state counts index by state and total")
     func counts() {
         var counts = TaskStateCounts()

@@ -212,6 +212,15 @@ struct JobSpecValidationTests {
         )
     }
 
+    @Test("a number too large to represent is a problem with its field")
+    func hugeNumber() {
+        #expect(
+            problems(#"{"name": "app", "command": ["x"], "cpus": 1e400}"#) == [
+                "cpus: is not a value this parser can read (a number too large?)"
+            ]
+        )
+    }
+
     @Test("malformed JSON is a problem with the body, not a crash")
     func malformedJSON() {
         let found = problems(#"{"name": "app", "cpus": }"#)

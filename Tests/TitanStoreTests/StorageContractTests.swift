@@ -233,6 +233,16 @@ struct StorageContractTests {
         #expect(outcome.refused.map(\.error.code) == [.transitionConflict, .taskNotFound, .transitionConflict])
         let history = try await store.taskHistory(id: job.tasks[0].id)
         #expect(history.map { "\($0.from.rawValue)→\($0.to.rawValue)" } == ["accepted→launched"])
+        // The one-task forms throw the refusal instead of listing it.
+        #expect(try await store.setPendingReason(taskID: job.tasks[1].id, reason: "ports"))
+        let single = try await store.assignTask(
+            TaskAssignment(taskID: job.tasks[1].id, attempt: 0, host: "h3"),
+            at: at(2)
+        )
+        #expect(single.host == "h3" && single.pendingReason == nil)
+        await expectStoreError(.transitionConflict) {
+            _ = try await store.assignTask(TaskAssignment(taskID: job.tasks[1].id, attempt: 0, host: "h3"), at: at(3))
+        }
     }
 
     @Test(

@@ -342,9 +342,9 @@ public actor InMemoryStorage: TitanStorage {
     }
 
     public func disableHost(hostID: HostID, until: Date, now: Date) throws -> HostRecord {
-        let now = StoreTime.normalize(now)
+        let (until, now) = (StoreTime.normalize(until), StoreTime.normalize(now))
         guard var host = hostsByID[hostID] else { throw StoreError.hostNotFound(hostID) }
-        host.disabledUntil = StoreTime.normalize(until)
+        host.disabledUntil = until
         host.updatedAt = now
         hostsByID[hostID] = host
         append(HostEvents.disabled(hostID, until: until, at: now))

@@ -48,19 +48,24 @@ actor JobCreationQueue {
         let requests = [request] + followers.map(\.request)
         let results: [Result<JobCreation, any Error>]
         do {
-            results = try await writer.write { db in
-                requests.map { request in
-                    Result {
-                        var creation: JobCreation?
-                        try db.inSavepoint {
-                            creation = try TitanDatabase.insertJob(db, request)
-                            return .commit
+            // In a task of its own, so that the leading caller being cancelled (its client hung
+            // up) cannot cancel the write that carries other callers' jobs.
+            let writer = self.writer
+            results = try await Task {
+                try await writer.write { db in
+                    requests.map { request in
+                        Result {
+                            var creation: JobCreation?
+                            try db.inSavepoint {
+                                creation = try TitanDatabase.insertJob(db, request)
+                                return .commit
+                            }
+                            guard let creation else { throw StoreError(.corruptData, "job insert returned nothing") }
+                            return creation
                         }
-                        guard let creation else { throw StoreError(.corruptData, "job insert returned nothing") }
-                        return creation
                     }
                 }
-            }
+            }.value
         } catch {
             for follower in followers { follower.continuation.resume(throwing: error) }
             handOver()

@@ -131,6 +131,23 @@ public protocol TitanStorage: Sendable {
     func leaderLease() async throws -> LeaderLease?
 }
 
+extension TitanStorage {
+    /// Records one placement; throws the refusal (`taskNotFound`, `transitionConflict`,
+    /// `transitionNotAllowed`) instead of listing it. See ``assignTasks(_:at:)``.
+    public func assignTask(_ assignment: TaskAssignment, at: Date) async throws -> TaskRecord {
+        let outcome = try await assignTasks([assignment], at: at)
+        if let refused = outcome.refused.first { throw refused.error }
+        guard let task = outcome.assigned.first else { throw StoreError.taskNotFound(assignment.taskID) }
+        return task
+    }
+
+    /// Sets or clears one task's pending reason. See ``setPendingReasons(_:)``.
+    @discardableResult
+    public func setPendingReason(taskID: TaskInstanceID, reason: String?) async throws -> Bool {
+        try await setPendingReasons([PendingReasonUpdate(taskID: taskID, reason: reason)]) == 1
+    }
+}
+
 /// What ``TitanStorage/createJob(_:id:clientToken:now:)`` did.
 public struct JobCreation: Hashable, Sendable {
     public var job: JobRecord

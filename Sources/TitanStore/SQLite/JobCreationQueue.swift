@@ -32,6 +32,9 @@ actor JobCreationQueue {
 
     /// The most requests written in one transaction.
     static let maximumBatch = 64
+    /// Followers join a batch only while its tasks stay within this many, so one batch of large
+    /// jobs does not hold every caller in it for seconds.
+    static let maximumBatchTasks = 20_000
 
     init(writer: any DatabaseWriter) { self.writer = writer }
 
@@ -43,7 +46,12 @@ actor JobCreationQueue {
         } else {
             leaderActive = true
         }
-        let followers = Array(waiting.prefix(Self.maximumBatch - 1))
+        var taskCount = request.spec.instances
+        let joining = waiting.prefix(Self.maximumBatch - 1).prefix { follower in
+            taskCount += follower.request.spec.instances
+            return taskCount <= Self.maximumBatchTasks
+        }
+        let followers = Array(joining)
         waiting.removeFirst(followers.count)
         let requests = [request] + followers.map(\.request)
         let results: [Result<JobCreation, any Error>]

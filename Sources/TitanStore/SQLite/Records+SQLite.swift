@@ -170,10 +170,11 @@ extension JobRecord {
         ]
     }
 
+    static let insertSQL =
+        "INSERT INTO jobs (\(Columns.selection)) VALUES (\(Columns.all.map { _ in "?" }.joined(separator: ", ")))"
+
     func insert(_ db: GRDB.Database) throws {
-        let placeholders = Columns.all.map { _ in "?" }.joined(separator: ", ")
-        try db.cachedStatement(sql: "INSERT INTO jobs (\(Columns.selection)) VALUES (\(placeholders))")
-            .execute(arguments: StatementArguments(databaseValues()))
+        try db.cachedStatement(sql: Self.insertSQL).execute(arguments: StatementArguments(databaseValues()))
     }
 
     /// Writes what changes after creation: status, sizes, update time.
@@ -229,20 +230,21 @@ extension HostRecord {
     }
 
     /// Inserts the host, or replaces every column of the one with its id.
+    static let saveSQL =
+        "INSERT INTO hosts (\(Columns.selection)) VALUES (\(Columns.all.map { _ in "?" }.joined(separator: ", "))) "
+        + "ON CONFLICT(id) DO UPDATE SET "
+        + Columns.all.dropFirst().map { "\($0.name) = excluded.\($0.name)" }.joined(separator: ", ")
+
     func save(_ db: GRDB.Database) throws {
-        let placeholders = Columns.all.map { _ in "?" }.joined(separator: ", ")
-        let updates = Columns.all.dropFirst().map { "\($0.name) = excluded.\($0.name)" }.joined(separator: ", ")
-        try db.cachedStatement(
-            sql:
-                "INSERT INTO hosts (\(Columns.selection)) VALUES (\(placeholders)) ON CONFLICT(id) DO UPDATE SET \(updates)"
-        )
-        .execute(
-            arguments: [
-                id.rawValue, address, try StoreJSON.encode(resources), try StoreJSON.encode(attributes), state.rawValue,
-                disabledUntil.map(StoreTime.millis), lastHeartbeatAt.map(StoreTime.millis),
-                StoreTime.millis(registeredAt), StoreTime.millis(updatedAt),
-            ]
-        )
+        try db.cachedStatement(sql: Self.saveSQL)
+            .execute(
+                arguments: [
+                    id.rawValue, address, try StoreJSON.encode(resources), try StoreJSON.encode(attributes),
+                    state.rawValue,
+                    disabledUntil.map(StoreTime.millis), lastHeartbeatAt.map(StoreTime.millis),
+                    StoreTime.millis(registeredAt), StoreTime.millis(updatedAt),
+                ]
+            )
     }
 
     static func fetchOne(_ db: GRDB.Database, id: HostID) throws -> HostRecord? {

@@ -16,9 +16,12 @@ let package = Package(
         .executable(name: "fenzo-example", targets: ["FenzoExample"]),
         .library(name: "CurlHTTP", targets: ["CurlHTTP"]),
         .library(name: "TitanDocker", targets: ["TitanDocker"]),
+        .library(name: "TitanModel", targets: ["TitanModel"]),
+        .library(name: "TitanStore", targets: ["TitanStore"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1")
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // The scheduling library: decisions only, no I/O, no clock, no dependencies.
@@ -69,6 +72,41 @@ let package = Package(
         .testTarget(
             name: "TitanDockerTests",
             dependencies: ["TitanDocker", "CurlHTTP"],
+            swiftSettings: strictSettings
+        ),
+        // The domain every service shares: job spec and validation, task states, restart policy.
+        .target(
+            name: "TitanModel",
+            swiftSettings: strictSettings
+        ),
+        // Jobs, tasks, hosts, events and the leader lease in SQLite (GRDB), plus an in-memory twin.
+        .target(
+            name: "TitanStore",
+            dependencies: [
+                "TitanModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, for binding the thousands of task rows a job insert writes.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Drives the store from a separate process: the crash test kills it mid-write, and it
+        // measures the store's hot operations (`swift run -c release store-workload measure`).
+        .executableTarget(
+            name: "store-workload",
+            dependencies: ["TitanModel", "TitanStore"],
+            path: "Sources/StoreWorkload",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TitanModelTests",
+            dependencies: ["TitanModel"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TitanStoreTests",
+            // The crash test runs `store-workload` as a child process and kills it.
+            dependencies: ["TitanModel", "TitanStore", "store-workload"],
             swiftSettings: strictSettings
         ),
     ],

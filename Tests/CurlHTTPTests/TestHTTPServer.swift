@@ -4,7 +4,7 @@ import Foundation
 ///
 /// It listens on 127.0.0.1 and on a unix socket in a fresh temporary directory, and exits when
 /// its standard input closes, so it cannot outlive the test process.
-struct TestHTTPServer {
+struct TestHTTPServer: @unchecked Sendable {
     let port: Int
     let unixSocketPath: String
     private let process: Process
@@ -81,9 +81,24 @@ struct TestServerFailure: Error, CustomStringConvertible {
 func withTestServer<Result>(
     _ body: (TestHTTPServer) async throws -> Result
 ) async throws -> Result {
-    let server = try TestHTTPServer.start()
-    defer { server.stop() }
-    return try await body(server)
+    let server = try await offCooperativePool { try TestHTTPServer.start() }
+    do {
+        let result = try await body(server)
+        try await offCooperativePool { server.stop() }
+        return result
+    } catch {
+        try? await offCooperativePool { server.stop() }
+        throw error
+    }
+}
+
+/// Runs blocking work (starting python, waiting for it to exit) on a thread of its own,
+/// so it never holds one of Swift concurrency's few cooperative threads while other
+/// tests wait for them.
+func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
 }
 
 /// A port on 127.0.0.1 that nothing listens on: one a test server just gave up.

@@ -47,13 +47,39 @@ public struct HostResources: Hashable, Codable, Sendable {
     public var networkMbps: Int
     /// Host ports tasks may be given.
     public var portRanges: [PortRange]
+    /// Other named resources, such as `["gpu": 4]`.
+    public var scalars: [String: Double]
 
-    public init(cpus: Double, memoryMB: Int, diskGB: Int, networkMbps: Int = 0, portRanges: [PortRange] = []) {
+    public init(
+        cpus: Double,
+        memoryMB: Int,
+        diskGB: Int,
+        networkMbps: Int = 0,
+        portRanges: [PortRange] = [],
+        scalars: [String: Double] = [:]
+    ) {
         self.cpus = cpus
         self.memoryMB = memoryMB
         self.diskGB = diskGB
         self.networkMbps = networkMbps
         self.portRanges = portRanges
+        self.scalars = scalars
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case cpus, memoryMB, diskGB, networkMbps, portRanges, scalars
+    }
+
+    /// Reads `networkMbps`, `portRanges` and `scalars` as optional, so bodies written
+    /// before they existed still decode.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        cpus = try container.decode(Double.self, forKey: .cpus)
+        memoryMB = try container.decode(Int.self, forKey: .memoryMB)
+        diskGB = try container.decode(Int.self, forKey: .diskGB)
+        networkMbps = try container.decodeIfPresent(Int.self, forKey: .networkMbps) ?? 0
+        portRanges = try container.decodeIfPresent([PortRange].self, forKey: .portRanges) ?? []
+        scalars = try container.decodeIfPresent([String: Double].self, forKey: .scalars) ?? [:]
     }
 }
 

@@ -18,10 +18,17 @@ let package = Package(
         .library(name: "TitanDocker", targets: ["TitanDocker"]),
         .library(name: "TitanModel", targets: ["TitanModel"]),
         .library(name: "TitanStore", targets: ["TitanStore"]),
+        .library(name: "TitanNode", targets: ["TitanNode"]),
+        .executable(name: "titan-agent", targets: ["titan-agent"]),
+        .executable(name: "titan-task-shim", targets: ["titan-task-shim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The scheduling library: decisions only, no I/O, no clock, no dependencies.
@@ -107,6 +114,56 @@ let package = Package(
             name: "TitanStoreTests",
             // The crash test runs `store-workload` as a child process and kills it.
             dependencies: ["TitanModel", "TitanStore", "store-workload"],
+            swiftSettings: strictSettings
+        ),
+        // Linux calls Swift's Glibc module lacks (signalfd, pidfd, close_range, epoll tokens,
+        // GNU posix_spawn actions, wait-status macros), as typed C wrappers.
+        .target(name: "CTitanLinux"),
+        // Size-rotated log files over plain file descriptors, without Foundation, so the task
+        // shim stays small; the agent writes container logs with the same code.
+        .target(
+            name: "TitanLogFiles",
+            swiftSettings: strictSettings
+        ),
+        // The small supervisor the process runtime starts per task: runs the command in its own
+        // process group, copies its output into rotated log files, records how it exited.
+        .executableTarget(
+            name: "titan-task-shim",
+            dependencies: ["TitanLogFiles", "CTitanLinux"],
+            path: "Sources/TitanTaskShim",
+            swiftSettings: strictSettings
+        ),
+        // The node agent's logic: resources, runtimes (Docker, processes), status journal, logs,
+        // usage, metadata, the API protocol client and the agent's HTTP endpoints.
+        .target(
+            name: "TitanNode",
+            dependencies: [
+                "TitanModel",
+                "TitanDocker",
+                "CurlHTTP",
+                "TitanLogFiles",
+                "CTitanLinux",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // `titan-agent`: flags and wiring around TitanNode.
+        .executableTarget(
+            name: "titan-agent",
+            dependencies: [
+                "TitanNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/TitanAgent",
+            swiftSettings: strictSettings
+        ),
+        // Runs real processes and, with scripts/test's engine, real containers.
+        .testTarget(
+            name: "TitanNodeTests",
+            dependencies: ["TitanNode", "TitanLogFiles", "TitanDocker", "TitanModel", "titan-task-shim", "titan-agent"],
             swiftSettings: strictSettings
         ),
     ],

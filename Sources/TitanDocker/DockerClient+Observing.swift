@@ -14,6 +14,7 @@ extension DockerClient {
             ("timestamps", options.timestamps ? "true" : "false"),
         ]
         if let tail = options.tailLines { query.append(("tail", String(tail))) }
+        if let since = options.since { query.append(("since", since.engineQueryValue)) }
         let response = try await openStream(
             "/containers/\(percentEncodedPath(id.rawValue))/logs",
             query: query,

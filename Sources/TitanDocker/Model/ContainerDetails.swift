@@ -19,6 +19,10 @@ public struct ContainerDetails: Hashable, Sendable, Codable {
     public var networkMode: NetworkMode?
     public var mounts: [Mount]
     public var portBindings: [PortBinding]
+    /// Whether the engine's init runs as PID 1.
+    public var runsInit: Bool
+    /// The log driver in force.
+    public var logDriver: ContainerLogDriver?
 }
 
 /// Where a container is in its life, and how it ended.

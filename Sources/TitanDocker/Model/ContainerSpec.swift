@@ -19,6 +19,11 @@ public struct ContainerSpec: Hashable, Sendable, Codable {
     public var networkMode: NetworkMode?
     public var mounts: [Mount]
     public var portBindings: [PortBinding]
+    /// Runs the engine's small init (`docker-init`, tini) as PID 1, so the command gets signals
+    /// (a plain PID 1 ignores SIGTERM it has no handler for) and its zombies are reaped.
+    public var runsInit: Bool
+    /// Where the engine keeps the container's output, and how much; nil for the engine's default.
+    public var logDriver: ContainerLogDriver?
 
     public init(
         image: ImageReference,
@@ -31,7 +36,9 @@ public struct ContainerSpec: Hashable, Sendable, Codable {
         limits: ResourceLimits = ResourceLimits(),
         networkMode: NetworkMode? = nil,
         mounts: [Mount] = [],
-        portBindings: [PortBinding] = []
+        portBindings: [PortBinding] = [],
+        runsInit: Bool = false,
+        logDriver: ContainerLogDriver? = nil
     ) {
         self.image = image
         self.command = command
@@ -44,6 +51,30 @@ public struct ContainerSpec: Hashable, Sendable, Codable {
         self.networkMode = networkMode
         self.mounts = mounts
         self.portBindings = portBindings
+        self.runsInit = runsInit
+        self.logDriver = logDriver
+    }
+}
+
+/// The engine's log driver for a container and its options (`HostConfig.LogConfig`).
+public struct ContainerLogDriver: Hashable, Sendable, Codable {
+    /// The driver's name, such as `json-file` (the only one whose output the logs call reads
+    /// back on every engine) or `local`.
+    public var name: String
+    /// Driver options, such as `["max-size": "10m", "max-file": "2"]` for `json-file`.
+    public var options: [String: String]
+
+    public init(name: String, options: [String: String] = [:]) {
+        self.name = name
+        self.options = options
+    }
+
+    /// `json-file`, keeping at most `maxFiles` files of `maxSizeBytes` each on the engine.
+    public static func jsonFile(maxSizeBytes: Int, maxFiles: Int) -> ContainerLogDriver {
+        ContainerLogDriver(
+            name: "json-file",
+            options: ["max-size": String(maxSizeBytes), "max-file": String(maxFiles)]
+        )
     }
 }
 

@@ -51,7 +51,11 @@ extension WireHostConfig {
                         ReadOnly: $0.readOnly
                     )
                 },
-            PortBindings: bindings.isEmpty ? nil : bindings
+            PortBindings: bindings.isEmpty ? nil : bindings,
+            Init: spec.runsInit ? true : nil,
+            LogConfig: spec.logDriver.map {
+                WireLogConfig(Type: $0.name, Config: $0.options.isEmpty ? nil : $0.options)
+            }
         )
     }
 
@@ -147,7 +151,9 @@ extension ContainerDetails {
             limits: wire.HostConfig.limits,
             networkMode: wire.HostConfig.NetworkMode.map(NetworkMode.init(rawValue:)),
             mounts: wire.HostConfig.mounts,
-            portBindings: wire.HostConfig.portBindings
+            portBindings: wire.HostConfig.portBindings,
+            runsInit: wire.HostConfig.Init ?? false,
+            logDriver: wire.HostConfig.LogConfig.map { ContainerLogDriver(name: $0.Type, options: $0.Config ?? [:]) }
         )
     }
 }

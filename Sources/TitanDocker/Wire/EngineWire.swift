@@ -28,6 +28,13 @@ struct WireHostConfig: Codable {
     var NetworkMode: String?
     var Mounts: [WireMount]?
     var PortBindings: [String: [WirePortBinding]]?
+    var Init: Bool?
+    var LogConfig: WireLogConfig?
+}
+
+struct WireLogConfig: Codable {
+    var `Type`: String
+    var Config: [String: String]?
 }
 
 struct WireMount: Codable {

@@ -1,0 +1,89 @@
+import CTitanLinux
+import Foundation
+import Glibc
+import Synchronization
+
+/// Wakes async waiters when file descriptors become readable: one thread and one epoll set for
+/// the whole agent, so watching hundreds of task shims (through pidfds, readable once the
+/// process exits) costs no thread per task.
+final class DescriptorWatcher: Sendable {
+    private struct Waiter {
+        var descriptor: Int32
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
+    private struct State {
+        var waiters: [UInt64: Waiter] = [:]
+        var nextToken: UInt64 = 1
+        var threadStarted = false
+    }
+
+    private let epollDescriptor: Int32
+    private let state = Mutex(State())
+
+    /// The process's watcher; its thread starts on first use.
+    static let shared = DescriptorWatcher()
+
+    init() {
+        epollDescriptor = titan_epoll_create()
+    }
+
+    /// Returns once `descriptor` is readable (or the calling task is cancelled).
+    func waitUntilReadable(_ descriptor: Int32) async {
+        let token = state.withLock { state -> UInt64 in
+            defer { state.nextToken += 1 }
+            return state.nextToken
+        }
+        startThreadIfNeeded()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let registered = state.withLock { state -> Bool in
+                    guard titan_epoll_add(epollDescriptor, descriptor, token) == 0 else { return false }
+                    state.waiters[token] = Waiter(descriptor: descriptor, continuation: continuation)
+                    return true
+                }
+                // A descriptor epoll refuses (a regular file) counts as readable now.
+                if !registered { continuation.resume() }
+            }
+        } onCancel: {
+            resume(token)
+        }
+    }
+
+    /// Removes a waiter and resumes it, if it is still waiting.
+    private func resume(_ token: UInt64) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let waiter = state.waiters.removeValue(forKey: token) else { return nil }
+            _ = titan_epoll_remove(epollDescriptor, waiter.descriptor)
+            return waiter
+        }
+        waiter?.continuation.resume()
+    }
+
+    private func startThreadIfNeeded() {
+        let start = state.withLock { state -> Bool in
+            defer { state.threadStarted = true }
+            return !state.threadStarted
+        }
+        guard start else { return }
+        let thread = Thread { [self] in loop() }
+        thread.name = "titan-descriptor-watcher"
+        thread.stackSize = 256 * 1024
+        thread.start()
+    }
+
+    private func loop() {
+        var tokens = [UInt64](repeating: 0, count: 64)
+        while true {
+            let count = tokens.withUnsafeMutableBufferPointer { buffer -> Int32 in
+                guard let base = buffer.baseAddress else { return 0 }
+                return titan_epoll_wait_tokens(epollDescriptor, base, Int32(buffer.count), -1)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            for index in 0..<Int(count) { resume(tokens[index]) }
+        }
+    }
+}

@@ -163,7 +163,10 @@ let package = Package(
         // Runs real processes and, with scripts/test's engine, real containers.
         .testTarget(
             name: "TitanNodeTests",
-            dependencies: ["TitanNode", "TitanLogFiles", "TitanDocker", "TitanModel", "titan-task-shim", "titan-agent"],
+            dependencies: [
+                "TitanNode", "TitanLogFiles", "TitanDocker", "TitanModel", "CurlHTTP", "titan-task-shim", "titan-agent",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: strictSettings
         ),
     ],

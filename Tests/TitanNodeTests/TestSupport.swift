@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Logging
 import Testing
 import TitanDocker
@@ -217,5 +218,38 @@ func processRuntime(cgroups: CgroupTree? = CgroupTestHost.tree, policy: LogRotat
         cgroups: cgroups,
         logPolicy: policy,
         logger: quietLogger
+    )
+}
+
+/// Runs `body` while an HTTP server with `router` listens on 127.0.0.1:`port`.
+func withServer<Result: Sendable>(
+    _ router: Router<BasicRequestContext>,
+    port: Int,
+    _ body: @Sendable () async throws -> Result
+) async throws -> Result {
+    let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
+    let application = Application(
+        router: router,
+        configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port)),
+        onServerRunning: { _ in readyContinuation.yield() },
+        logger: quietLogger
+    )
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await application.runService(gracefulShutdownSignals: []) }
+        for await _ in ready { break }
+        defer { group.cancelAll() }
+        return try await body()
+    }
+}
+
+/// Runs `body` while the harness's supervisor serves metadata on its port.
+func withMetadataServer<Result: Sendable>(
+    _ harness: SupervisorHarness,
+    _ body: @Sendable () async throws -> Result
+) async throws -> Result {
+    try await withServer(
+        AgentHTTPServer.metadataRouter(supervisor: harness.supervisor),
+        port: harness.metadataPort,
+        body
     )
 }

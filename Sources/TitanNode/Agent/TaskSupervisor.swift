@@ -163,12 +163,15 @@ public actor TaskSupervisor: Service {
         let key = RunKey(taskID: taskID, attempt: attempt)
         if var run = runs[key] {
             guard run.record.killReason == nil else { return }
+            let grace = gracePeriod ?? configuration.defaultKillGracePeriod
             run.record.killReason = reason
+            run.record.killGracePeriodSeconds =
+                Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
             runs[key] = run
             try? records.save(run.record)
             // A run still starting is stopped by its supervision once it has started.
             if run.state == .started {
-                workContinuation.yield(.stop(key, gracePeriod ?? configuration.defaultKillGracePeriod))
+                workContinuation.yield(.stop(key, grace))
             }
             return
         }
@@ -371,6 +374,11 @@ public actor TaskSupervisor: Service {
         return run.record
     }
 
+    /// The grace period of the run's requested kill.
+    private func killGracePeriod(_ record: RunRecord) -> Duration {
+        record.killGracePeriodSeconds.map { .milliseconds(Int64($0 * 1000)) } ?? configuration.defaultKillGracePeriod
+    }
+
     private func stop(_ key: RunKey, gracePeriod: Duration) async {
         guard let run = runs[key], let runtime = runtimes[run.record.runtime] else { return }
         await runtime.stop(run.record, gracePeriod: gracePeriod)
@@ -516,7 +524,7 @@ public actor TaskSupervisor: Service {
                     "Resuming an interrupted kill",
                     metadata: ["task.run": "\(record.key)", "reason": "\(reason)"]
                 )
-                workContinuation.yield(.stop(record.key, configuration.defaultKillGracePeriod))
+                workContinuation.yield(.stop(record.key, killGracePeriod(record)))
             }
         }
         return recovered

@@ -37,6 +37,8 @@ public struct RunRecord: Hashable, Sendable, Codable {
     public var cgroup: TaskCgroup?
     /// Set when a kill was asked for, so an agent restarted mid-kill still reports `killed`.
     public var killReason: String?
+    /// The kill's grace period, to carry the kill on after a restart.
+    public var killGracePeriodSeconds: Double?
     /// Set once the run's `finished` update is in the status journal.
     public var finish: RecordedFinish?
     /// Whether the run's logs have been handed to the log archive.
@@ -65,6 +67,7 @@ public struct RunRecord: Hashable, Sendable, Codable {
         self.process = nil
         self.cgroup = nil
         self.killReason = nil
+        self.killGracePeriodSeconds = nil
         self.finish = nil
         self.logsArchived = false
         self.notes = []

@@ -223,12 +223,13 @@ public actor ProcessTaskRuntime: TaskRuntime {
         return pid
     }
 
-    /// A process's start time in clock ticks since boot, from `/proc/<pid>/stat`.
+    /// A live process's start time in clock ticks since boot, from `/proc/<pid>/stat`; nil when
+    /// there is no such process or it has exited (a zombie not yet reaped).
     static func startTicks(of pid: pid_t) -> UInt64? {
         guard let text = FileIO.readText("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
         // Fields after the command name start at field 3 (state); the start time is field 22.
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 19 else { return nil }
+        guard fields.count > 19, fields[0] != "Z", fields[0] != "X" else { return nil }
         return UInt64(fields[19])
     }
 
@@ -304,6 +305,8 @@ public actor ProcessTaskRuntime: TaskRuntime {
         while ContinuousClock.now < deadline {
             if ended() { return }
             try? await Task.sleep(for: .milliseconds(50))
+            // The agent is stopping: the next one finishes the kill.
+            if Task.isCancelled { return }
         }
         if !FileIO.exists(runDirectory + "/exit") { kill(-process.taskPID, SIGKILL) }
         record.cgroup?.killAll()
@@ -364,6 +367,8 @@ public actor ProcessTaskRuntime: TaskRuntime {
             )
         }
         // Gone without an exit record: make sure nothing of it is left running.
+        var status: Int32 = 0
+        _ = waitpid(process.shimPID, &status, WNOHANG)
         kill(-process.taskPID, SIGKILL)
         record.cgroup?.killAll()
         return .missing(

@@ -306,6 +306,22 @@ struct AutoscalerTests {
         #expect(after.groups.first?.size == 10)
     }
 
+    @Test("removing a host hands back the tasks recorded there, and a host of the same name later starts afresh")
+    func removeHostReturnsItsTasks() throws {
+        var scheduler = Fixtures.scheduler()
+        let result = scheduler.schedule(Fixtures.tasks(3, cpus: 1, memoryMB: 1000), newLeases: F.hosts(1), at: .zero)
+        #expect(result.placedTasks.count == 3)
+        #expect(scheduler.runningTasks(on: "host0").map(\.request.id) == ["t0", "t1", "t2"])
+        let removed = try scheduler.removeHost("host0")
+        #expect(removed.tasks.map(\.request.id) == ["t0", "t1", "t2"])
+        #expect(scheduler.runningTaskCount == 0)
+        #expect(scheduler.runningTasks(on: "host0").isEmpty)
+        #expect(throws: SchedulingError.self) { try scheduler.removeHost("host0") }
+        try scheduler.addLease(Fixtures.lease("host0", id: "fresh", cpus: 4, memoryMB: 40_000))
+        #expect(scheduler.hostViews.map(\.taskCount) == [0])
+        #expect(scheduler.host("host0")?.free.cpus == 4)
+    }
+
     @Test("invalid rules are refused with every problem named")
     func invalidConfiguration() {
         let bad = AutoscalerConfiguration(

@@ -8,6 +8,12 @@ public struct ScaleDownHint: Sendable, Hashable {
     /// Where each of its tasks would go.
     public var moves: [TaskMove]
 
+    public init(host: HostName, group: HostGroup?, moves: [TaskMove]) {
+        self.host = host
+        self.group = group
+        self.moves = moves
+    }
+
     /// Hosts freed per task moved: how much a hint gives for what it costs.
     public var hostsFreedPerTaskMoved: Double { moves.isEmpty ? 0 : 1 / Double(moves.count) }
 }
@@ -17,6 +23,12 @@ public struct TaskMove: Sendable, Hashable, CustomStringConvertible {
     public var task: TaskID
     public var from: HostName
     public var to: HostName
+
+    public init(task: TaskID, from: HostName, to: HostName) {
+        self.task = task
+        self.from = from
+        self.to = to
+    }
 
     public var description: String { "\(task): \(from) → \(to)" }
 }

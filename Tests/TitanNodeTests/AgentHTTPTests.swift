@@ -26,7 +26,11 @@ struct AgentHTTPTests {
         let key = RunKey(taskID: uniqueTaskID(), attempt: 0)
         let port = freePort()
         try await harness.running { harness in
-            let router = AgentHTTPServer.router(supervisor: harness.supervisor, identity: identity, registration: RegistrationGate())
+            let router = AgentHTTPServer.router(
+                supervisor: harness.supervisor,
+                identity: identity,
+                registration: RegistrationGate()
+            )
             await harness.supervisor.launch(
                 taskID: key.taskID,
                 attempt: 0,
@@ -69,7 +73,10 @@ struct AgentHTTPTests {
                 taskID: key.taskID,
                 attempt: 0,
                 spec: launchSpec(
-                    command: ["/bin/sh", "-c", "echo first; while [ ! -e \(gate) ]; do sleep 0.05; done; echo second; sleep 0.3; echo third"]
+                    command: [
+                        "/bin/sh", "-c",
+                        "echo first; while [ ! -e \(gate) ]; do sleep 0.05; done; echo second; sleep 0.3; echo third",
+                    ]
                 )
             )
             try await eventually("started") { harness.updates(key).contains { $0.state == .started } }
@@ -102,8 +109,16 @@ struct AgentHTTPTests {
         let key = RunKey(taskID: uniqueTaskID(), attempt: 0)
         let port = freePort()
         try await harness.running { harness in
-            let router = AgentHTTPServer.router(supervisor: harness.supervisor, identity: identity, registration: RegistrationGate())
-            await harness.supervisor.launch(taskID: key.taskID, attempt: 0, spec: launchSpec(command: ["/bin/sleep", "30"]))
+            let router = AgentHTTPServer.router(
+                supervisor: harness.supervisor,
+                identity: identity,
+                registration: RegistrationGate()
+            )
+            await harness.supervisor.launch(
+                taskID: key.taskID,
+                attempt: 0,
+                spec: launchSpec(command: ["/bin/sleep", "30"])
+            )
             try await eventually("started") { harness.updates(key).contains { $0.state == .started } }
             _ = await harness.supervisor.sampleUsage()
             try await withServer(router, port: port) {
@@ -150,7 +165,9 @@ struct AgentHTTPTests {
                 var urls: [RunKey: String] = [:]
                 for key in [first, second] {
                     let stdout = harness.supervisor.logs.directory(key) + "/stdout"
-                    try await eventually("\(key) printed its metadata address") { readTrimmed(stdout)?.isEmpty == false }
+                    try await eventually("\(key) printed its metadata address") {
+                        readTrimmed(stdout)?.isEmpty == false
+                    }
                     urls[key] = readTrimmed(stdout)
                 }
                 #expect(urls[first] != urls[second])
@@ -174,7 +191,12 @@ struct AgentHTTPTests {
                 )
                 #expect(guess.statusCode == 404)
                 for key in [first, second] {
-                    await harness.supervisor.kill(taskID: key.taskID, attempt: key.attempt, gracePeriod: .seconds(1), reason: "done")
+                    await harness.supervisor.kill(
+                        taskID: key.taskID,
+                        attempt: key.attempt,
+                        gracePeriod: .seconds(1),
+                        reason: "done"
+                    )
                     _ = try await harness.finished(key)
                 }
                 // A finished run's address answers no more.
@@ -192,7 +214,11 @@ struct AgentHTTPTests {
         let key = RunKey(taskID: uniqueTaskID(), attempt: 2)
         let port = freePort()
         try await harness.running { harness in
-            let router = AgentHTTPServer.router(supervisor: harness.supervisor, identity: identity, registration: RegistrationGate())
+            let router = AgentHTTPServer.router(
+                supervisor: harness.supervisor,
+                identity: identity,
+                registration: RegistrationGate()
+            )
             await harness.supervisor.launch(
                 taskID: key.taskID,
                 attempt: 2,
@@ -200,7 +226,9 @@ struct AgentHTTPTests {
             )
             _ = try await harness.finished(key)
             let archived = archiveDirectory.path + "/\(key.taskID)/2"
-            try await eventually("the logs are archived") { FileManager.default.fileExists(atPath: archived + "/stdout") }
+            try await eventually("the logs are archived") {
+                FileManager.default.fileExists(atPath: archived + "/stdout")
+            }
             #expect(readTrimmed(archived + "/stdout") == "archived-line")
             #expect(readTrimmed(archived + "/files/app.log") == "note")
             try await eventually("the local copy is removed") {

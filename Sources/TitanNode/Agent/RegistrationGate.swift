@@ -5,8 +5,8 @@ import TitanModel
 /// connection registers again.
 public actor RegistrationGate {
     private var directives: AgentDirectives?
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    private var lostWaiters: [CheckedContinuation<Void, Never>] = []
+    private var registeredWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiter = 0
 
     public init() {}
 
@@ -17,8 +17,8 @@ public actor RegistrationGate {
 
     public func markRegistered(_ directives: AgentDirectives) {
         self.directives = directives
-        let waiting = waiters
-        waiters = []
+        let waiting = registeredWaiters.values
+        registeredWaiters = [:]
         for waiter in waiting { waiter.resume() }
     }
 
@@ -28,22 +28,28 @@ public actor RegistrationGate {
     }
 
     public func markUnregistered() {
-        guard directives != nil else { return }
         directives = nil
-        let waiting = lostWaiters
-        lostWaiters = []
-        for waiter in waiting { waiter.resume() }
     }
 
-    /// Returns once the agent is registered.
+    /// Returns once the agent is registered, or the calling task is cancelled.
     public func waitUntilRegistered() async {
         if directives != nil { return }
-        await withCheckedContinuation { waiters.append($0) }
+        let id = nextWaiter
+        nextWaiter += 1
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled || directives != nil {
+                    continuation.resume()
+                } else {
+                    registeredWaiters[id] = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
     }
 
-    /// Returns once a call has found the agent unregistered.
-    public func waitUntilUnregistered() async {
-        if directives == nil { return }
-        await withCheckedContinuation { lostWaiters.append($0) }
+    private func cancelWaiter(_ id: Int) {
+        registeredWaiters.removeValue(forKey: id)?.resume()
     }
 }

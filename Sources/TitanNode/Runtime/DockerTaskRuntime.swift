@@ -165,7 +165,11 @@ public actor DockerTaskRuntime: TaskRuntime {
         if let exit = exits[id] { return exit }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                waiters[id, default: []].append(continuation)
+                if Task.isCancelled {
+                    continuation.resume(returning: RunExit(cause: .vanished(reason: "stopped waiting")))
+                } else {
+                    waiters[id, default: []].append(continuation)
+                }
             }
         } onCancel: {
             Task { await self.cancelWaiters(id) }

@@ -93,7 +93,8 @@ enum DockerTestEngine {
 enum CgroupTestHost {
     static var tree: CgroupTree? {
         guard getuid() == 0 else { return nil }
-        let tree = CgroupTree(layout: .detect(), parent: "titan-test-\(getpid())")
+        // One fixed parent, so test runs do not each leave an empty parent cgroup behind.
+        let tree = CgroupTree(layout: .detect(), parent: "titan-test")
         return tree.unavailableReason == nil ? tree : nil
     }
 }

@@ -14,6 +14,8 @@ final class DescriptorWatcher: Sendable {
 
     private struct State {
         var waiters: [UInt64: Waiter] = [:]
+        /// Tokens whose task was cancelled before its waiter was registered.
+        var cancelledTokens: Set<UInt64> = []
         var nextToken: UInt64 = 1
         var threadStarted = false
     }
@@ -38,6 +40,8 @@ final class DescriptorWatcher: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let registered = state.withLock { state -> Bool in
+                    // Cancelled already (the handler ran first): no wait at all.
+                    if state.cancelledTokens.remove(token) != nil { return false }
                     guard titan_epoll_add(epollDescriptor, descriptor, token) == 0 else { return false }
                     state.waiters[token] = Waiter(descriptor: descriptor, continuation: continuation)
                     return true
@@ -46,8 +50,23 @@ final class DescriptorWatcher: Sendable {
                 if !registered { continuation.resume() }
             }
         } onCancel: {
-            resume(token)
+            cancel(token)
         }
+        // A cancellation after the wake-up left a mark nobody will look for.
+        state.withLock { _ = $0.cancelledTokens.remove(token) }
+    }
+
+    /// Resumes a cancelled task's waiter, or marks its token so it never starts waiting.
+    private func cancel(_ token: UInt64) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let waiter = state.waiters.removeValue(forKey: token) else {
+                state.cancelledTokens.insert(token)
+                return nil
+            }
+            _ = titan_epoll_remove(epollDescriptor, waiter.descriptor)
+            return waiter
+        }
+        waiter?.continuation.resume()
     }
 
     /// Removes a waiter and resumes it, if it is still waiting.

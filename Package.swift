@@ -161,6 +161,14 @@ let package = Package(
             path: "Sources/TitanAgent",
             swiftSettings: strictSettings
         ),
+        // Measures launch-to-started latency and the agent's memory with many tasks
+        // (`swift run -c release agent-bench launch|memory …`; see Docs/agent.md).
+        .executableTarget(
+            name: "agent-bench",
+            dependencies: ["TitanNode", "TitanModel", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/AgentBench",
+            swiftSettings: strictSettings
+        ),
         // Runs real processes and, with scripts/test's engine, real containers.
         .testTarget(
             name: "TitanNodeTests",

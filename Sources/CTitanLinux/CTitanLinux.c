@@ -2,6 +2,7 @@
 #include "CTitanLinux.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -89,4 +90,11 @@ uint64_t titan_descriptor_inode(int fd) {
 uint64_t titan_path_inode(const char *path) {
     struct stat status;
     return stat(path, &status) == 0 ? (uint64_t)status.st_ino : 0;
+}
+
+int titan_malloc_trim(void) { return malloc_trim(0); }
+
+uint64_t titan_heap_in_use_bytes(void) {
+    struct mallinfo2 info = mallinfo2();
+    return (uint64_t)info.uordblks + (uint64_t)info.hblkhd;
 }

@@ -284,7 +284,15 @@ struct DockerRuntimeTests {
                 #expect(lines.count == 3, "the task printed \(output.debugDescription)")
                 #expect(lines.first == key.taskID.rawValue)
                 #expect(lines.dropFirst().first == "zone-t")
-                let document = try TitanJSON.decoder().decode(TaskMetadata.self, from: Data((lines.last ?? "").utf8))
+                let document: TaskMetadata
+                do {
+                    document = try TitanJSON.decoder().decode(TaskMetadata.self, from: Data((lines.last ?? "").utf8))
+                } catch {
+                    Issue.record(
+                        "the metadata document is not readable (\(error)); the task printed \(output.debugDescription)"
+                    )
+                    return
+                }
                 #expect(document.taskID == key.taskID)
                 #expect(document.attempt == 3)
                 #expect(document.jobName == "meta-job")

@@ -57,6 +57,12 @@ uint64_t titan_descriptor_inode(int fd);
 /// The inode of a file by path, or 0 on error.
 uint64_t titan_path_inode(const char *path);
 
+/// Returns free heap memory to the system (glibc malloc_trim); 1 if some was released.
+int titan_malloc_trim(void);
+
+/// Bytes malloc has handed out and not had back (glibc mallinfo2: uordblks + hblkhd).
+uint64_t titan_heap_in_use_bytes(void);
+
 int titan_wifexited(int status);
 int titan_wexitstatus(int status);
 int titan_wifsignaled(int status);

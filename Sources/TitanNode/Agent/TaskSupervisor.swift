@@ -59,8 +59,16 @@ public actor TaskSupervisor: Service {
         var usage: TaskUsage?
     }
 
+    /// Work items, each run as a task of its own. A run's life is split into short tasks
+    /// (start, conclude) around one long one (watch) whose async frames are small: a task keeps
+    /// the largest frame it ever used until it ends, and 200 waiting runs add up.
     private enum Work: Sendable {
-        case supervise(RunKey, RunPresence?)
+        /// Start a new run (nil presence) or take a recovered one back.
+        case start(RunKey, RunPresence?)
+        /// Wait for a started run to end (or report an end already known).
+        case watch(RunKey, RunExit?)
+        /// Report how the run ended and clean up.
+        case conclude(RunKey, RunExit)
         case stop(RunKey, Duration)
     }
 
@@ -153,7 +161,7 @@ public actor TaskSupervisor: Service {
         report(AgentStatusUpdate(taskID: taskID, attempt: attempt, state: .startInitiated, at: now()))
         runs[key] = LiveRun(record: record, state: .startInitiated)
         runsByToken[record.metadataToken] = key
-        workContinuation.yield(.supervise(key, nil))
+        workContinuation.yield(.start(key, nil))
         return .accepted
     }
 
@@ -198,8 +206,12 @@ public actor TaskSupervisor: Service {
             group.addTask { await self.maintain() }
             for await item in work {
                 switch item {
-                case .supervise(let key, let presence):
-                    group.addTask { await self.supervise(key, presence: presence) }
+                case .start(let key, let presence):
+                    group.addTask { await self.startRun(key, presence: presence) }
+                case .watch(let key, let knownExit):
+                    group.addTask { await self.watchRun(key, knownExit: knownExit) }
+                case .conclude(let key, let exit):
+                    group.addTask { await self.conclude(key, exit) }
                 case .stop(let key, let gracePeriod):
                     group.addTask { await self.stop(key, gracePeriod: gracePeriod) }
                 }
@@ -216,9 +228,11 @@ public actor TaskSupervisor: Service {
         case outputDeadline
     }
 
-    private func supervise(_ key: RunKey, presence: RunPresence?) async {
+    /// Starts a run (or takes a recovered one back), reports `started`, and hands it to a
+    /// watching task.
+    private func startRun(_ key: RunKey, presence: RunPresence?) async {
         guard let run = runs[key], let runtime = runtimes[run.record.runtime] else { return }
-        var record = run.record
+        let record = run.record
         var knownExit: RunExit?
         switch presence {
         case nil:
@@ -244,13 +258,13 @@ public actor TaskSupervisor: Service {
             )
             do {
                 let started = try await runtime.start(descriptor)
-                record = recordStart(key, started)
+                recordStart(key, started)
             } catch {
                 finish(key, RunOutcome(reason: .failed, exitCode: nil, message: error.message))
                 return
             }
         case .running(let started):
-            record = recordStart(key, started)
+            recordStart(key, started)
         case .exited(let exit):
             knownExit = exit
         case .missing(let reason):
@@ -261,28 +275,68 @@ public actor TaskSupervisor: Service {
             )
             return
         }
-        if let killReason = runs[key]?.record.killReason, knownExit == nil {
+        if let current = runs[key]?.record, current.killReason != nil, knownExit == nil {
             // Asked to die while starting.
-            logger.debug(
-                "Stopping run killed while starting",
-                metadata: ["task.run": "\(key)", "reason": "\(killReason)"]
-            )
-            workContinuation.yield(.stop(key, configuration.defaultKillGracePeriod))
+            workContinuation.yield(.stop(key, killGracePeriod(current)))
         }
+        workContinuation.yield(.watch(key, knownExit))
+    }
 
+    /// Waits for a started run to end; long-lived, so it keeps its frames small.
+    private func watchRun(_ key: RunKey, knownExit: RunExit?) async {
+        guard let exit = await awaitEnd(key, knownExit: knownExit) else { return }
+        // The agent is shutting down: the run goes on, and the next agent picks it up.
+        if Task.isCancelled { return }
+        workContinuation.yield(.conclude(key, exit))
+    }
+
+    private func awaitEnd(_ key: RunKey, knownExit: RunExit?) async -> RunExit? {
+        guard let record = runs[key]?.record, let runtime = runtimes[record.runtime] else { return nil }
         let duration = record.launch.durationSeconds.flatMap { $0 > 0 ? Duration.milliseconds(Int64($0 * 1000)) : nil }
+        if let knownExit, !runtime.capturesOutput { return knownExit }
+        if !runtime.capturesOutput && duration == nil {
+            // The common process case needs no child tasks.
+            return await runtime.waitForExit(record)
+        }
+        return await watch(record, runtime: runtime, knownExit: knownExit, duration: duration)
+    }
+
+    /// Reports how a run ended and frees what it held.
+    private func conclude(_ key: RunKey, _ exit: RunExit) async {
+        guard let current = runs[key] else { return }
+        let outcome = RunOutcome.decide(
+            exit: exit,
+            killReason: current.record.killReason,
+            durationElapsed: current.durationElapsed,
+            memoryLimitMB: current.record.launch.memoryMB
+        )
+        finish(key, outcome)
+        await cleanUp(key)
+    }
+
+    /// Waits for a run's end while its output is captured and its set duration timed.
+    private func watch(
+        _ record: RunRecord,
+        runtime: any TaskRuntime,
+        knownExit: RunExit?,
+        duration: Duration?
+    ) async -> RunExit? {
+        let key = record.key
         let startedAt = record.startedAt ?? now()
-        let exit: RunExit? = await withTaskGroup(of: RunEvent.self) { group in
-            let watched = record
-            group.addTask {
-                await runtime.captureOutput(watched, logDirectory: watched.logDirectory); return .outputEnded
+        return await withTaskGroup(of: RunEvent.self) { group in
+            if runtime.capturesOutput {
+                group.addTask {
+                    await runtime.captureOutput(record, logDirectory: record.logDirectory)
+                    return .outputEnded
+                }
             }
+            var outputEnded = !runtime.capturesOutput
             if let knownExit {
                 group.addTask { .exited(knownExit) }
             } else {
-                group.addTask { .exited(await runtime.waitForExit(watched)) }
+                group.addTask { .exited(await runtime.waitForExit(record)) }
                 if let duration {
-                    let remaining = duration - .seconds(max(0, self.now().timeIntervalSince(startedAt)))
+                    let remaining = duration - .seconds(max(0, now().timeIntervalSince(startedAt)))
                     group.addTask {
                         try? await Task.sleep(for: max(.zero, remaining))
                         return .durationElapsed
@@ -290,7 +344,6 @@ public actor TaskSupervisor: Service {
                 }
             }
             var exit: RunExit?
-            var outputEnded = false
             while let event = await group.next() {
                 switch event {
                 case .exited(let ended):
@@ -309,9 +362,9 @@ public actor TaskSupervisor: Service {
                     if exit != nil { group.cancelAll() }
                 case .durationElapsed:
                     if exit == nil && !Task.isCancelled {
-                        self.markDurationElapsed(key)
+                        markDurationElapsed(key)
                         group.addTask {
-                            await runtime.stop(watched, gracePeriod: .seconds(10))
+                            await runtime.stop(record, gracePeriod: .seconds(10))
                             return .stopped
                         }
                     }
@@ -323,17 +376,6 @@ public actor TaskSupervisor: Service {
             }
             return exit
         }
-        // The agent is shutting down: the run goes on, and the next agent picks it up.
-        if Task.isCancelled { return }
-        guard let exit, let current = runs[key] else { return }
-        let outcome = RunOutcome.decide(
-            exit: exit,
-            killReason: current.record.killReason,
-            durationElapsed: current.durationElapsed,
-            memoryLimitMB: current.record.launch.memoryMB
-        )
-        finish(key, outcome)
-        await cleanUp(key)
     }
 
     private func markDurationElapsed(_ key: RunKey) {
@@ -341,8 +383,8 @@ public actor TaskSupervisor: Service {
     }
 
     /// Stores what the runtime reported at start and reports `started` (once).
-    private func recordStart(_ key: RunKey, _ started: StartedRun) -> RunRecord {
-        guard var run = runs[key] else { return RunRecord.placeholder(key) }
+    private func recordStart(_ key: RunKey, _ started: StartedRun) {
+        guard var run = runs[key] else { return }
         let firstReport = run.record.startedAt == nil
         run.record.containerID = started.containerID ?? run.record.containerID
         run.record.process = started.process ?? run.record.process
@@ -352,7 +394,8 @@ public actor TaskSupervisor: Service {
         run.state = .started
         runs[key] = run
         do {
-            try records.save(run.record)
+            // Not synced: an agent crash leaves it in the page cache; a host crash ends the run anyway.
+            try records.save(run.record, sync: false)
         } catch {
             logger.error("Cannot save run record", metadata: ["task.run": "\(key)", "error": "\(error)"])
         }
@@ -371,7 +414,6 @@ public actor TaskSupervisor: Service {
             }
         }
         for waiter in startWaiters.removeValue(forKey: key) ?? [] { waiter.resume() }
-        return run.record
     }
 
     /// The grace period of the run's requested kill.
@@ -518,7 +560,7 @@ public actor TaskSupervisor: Service {
             runs[record.key] = LiveRun(record: record, state: record.startedAt == nil ? .startInitiated : .started)
             if case .running = presence { recovered += 1 }
             logger.info("Recovered run", metadata: ["task.run": "\(record.key)", "presence": "\(presence)"])
-            workContinuation.yield(.supervise(record.key, presence))
+            workContinuation.yield(.start(record.key, presence))
             if case .running = presence, let reason = record.killReason {
                 logger.debug(
                     "Resuming an interrupted kill",
@@ -670,33 +712,5 @@ public actor TaskSupervisor: Service {
             return hex.count == 1 ? "0" + hex : hex
         }
         .joined()
-    }
-}
-
-extension RunRecord {
-    /// A record standing in when a run vanished from supervision mid-call (never reported).
-    static func placeholder(_ key: RunKey) -> RunRecord {
-        RunRecord(
-            key: key,
-            launch: LaunchSpec(
-                jobID: "",
-                jobName: "",
-                image: nil,
-                command: nil,
-                environment: [:],
-                cpus: 0,
-                memoryMB: 0,
-                diskGB: 0,
-                networkMbps: 0,
-                ports: [],
-                durationSeconds: nil,
-                labels: [:]
-            ),
-            runtime: .process,
-            runDirectory: "",
-            logDirectory: "",
-            metadataToken: "",
-            acceptedAt: Date()
-        )
     }
 }

@@ -1,3 +1,4 @@
+import CTitanLinux
 import Foundation
 import TitanModel
 
@@ -70,6 +71,15 @@ public enum AgentMetrics {
         value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n")
     }
+
+    /// Hands memory malloc keeps free back to the system, so resident memory follows what the
+    /// agent holds rather than its peak (bursts of launches leave freed memory behind).
+    public static func releaseFreeMemory() {
+        _ = titan_malloc_trim()
+    }
+
+    /// Bytes the agent has allocated on the heap and not freed.
+    public static func heapInUseBytes() -> UInt64 { titan_heap_in_use_bytes() }
 
     /// The agent process's resident memory, from /proc/self/status.
     public static func residentMemoryBytes() -> UInt64? {

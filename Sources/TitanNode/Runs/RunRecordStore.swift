@@ -19,8 +19,9 @@ public struct RunRecordStore: Sendable {
     /// Whether the agent has ever accepted this run (and not yet pruned it).
     public func contains(_ key: RunKey) -> Bool { FileIO.exists(recordPath(key)) }
 
-    /// Writes a record, creating the run's directory; durable when this returns.
-    public func save(_ record: RunRecord) throws(AgentFileError) {
+    /// Writes a record, creating the run's directory; durable when this returns unless `sync` is
+    /// false (for updates a crash may lose: the runtime finds the run again without them).
+    public func save(_ record: RunRecord, sync: Bool = true) throws(AgentFileError) {
         try FileIO.makeDirectory(runDirectory(record.key))
         let bytes: [UInt8]
         do {
@@ -28,7 +29,7 @@ public struct RunRecordStore: Sendable {
         } catch {
             throw AgentFileError(path: recordPath(record.key), message: "cannot encode the run record: \(error)")
         }
-        try FileIO.writeAtomically(bytes, to: recordPath(record.key))
+        try FileIO.writeAtomically(bytes, to: recordPath(record.key), sync: sync)
     }
 
     /// The record of one run, or nil.

@@ -262,6 +262,8 @@ public actor DockerTaskRuntime: TaskRuntime {
 
     // MARK: Output
 
+    public nonisolated var capturesOutput: Bool { true }
+
     public func captureOutput(_ record: RunRecord, logDirectory: String) async {
         guard let id = record.containerID else { return }
         let cursorPath = logDirectory + "/.engine-log-cursor"
@@ -275,12 +277,18 @@ public actor DockerTaskRuntime: TaskRuntime {
         defer { capture.close() }
         var backoff = Duration.milliseconds(100)
         while !Task.isCancelled {
+            let since = capture.cursor
+            capture.beginStream()
+            var delivered = 0
             do {
                 let frames = try await docker.logs(
                     of: ContainerID(id),
-                    options: LogOptions(follow: true, timestamps: true, since: capture.cursor)
+                    options: LogOptions(follow: true, timestamps: true, since: since)
                 )
-                for try await frame in frames { capture.write(frame) }
+                for try await frame in frames {
+                    delivered += 1
+                    capture.write(frame)
+                }
             } catch is CancellationError {
                 return
             } catch let error as DockerError where error.code == .containerNotFound {
@@ -293,10 +301,43 @@ public actor DockerTaskRuntime: TaskRuntime {
             }
             // The stream ends when the container stops; if it still runs, the engine dropped it.
             guard let details = try? await docker.inspectContainer(ContainerID(id)), details.state.isRunning else {
+                // The engine may end a follow before its last lines (it stops following when the
+                // container dies, not when its log is drained): read the same stretch once more.
+                await drainOutput(id, into: capture, since: since, skipping: delivered, key: record.key)
                 return
             }
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(5))
+        }
+    }
+
+    /// Reads a stopped container's output from `since` again and writes what follows the frames
+    /// the ended follow delivered: the engine sends the same sequence both times, in file order
+    /// (not quite timestamp order, as stdout and stderr are stamped apart).
+    private func drainOutput(
+        _ id: String,
+        into capture: ContainerOutputCapture,
+        since: LogTimestamp?,
+        skipping delivered: Int,
+        key: RunKey
+    ) async {
+        do {
+            let frames = try await docker.logs(
+                of: ContainerID(id),
+                options: LogOptions(follow: false, timestamps: true, since: since)
+            )
+            var index = 0
+            for try await frame in frames {
+                index += 1
+                if index > delivered { capture.write(frame) }
+            }
+        } catch let error as DockerError where error.code == .containerNotFound {
+        } catch is CancellationError {
+        } catch {
+            logger.warning(
+                "Cannot read a container's last output",
+                metadata: ["task.run": "\(key)", "error": "\(error)"]
+            )
         }
     }
 
@@ -434,7 +475,10 @@ final class ContainerOutputCapture {
     private let stdout: RotatingLogFile
     private let stderr: RotatingLogFile
     private let cursorDescriptor: Int32
+    /// The latest timestamp written.
     private(set) var cursor: LogTimestamp?
+    /// The cursor when the current stream began: frames up to it were written before.
+    private var resumeAfter: LogTimestamp?
 
     init(logDirectory: String, cursorPath: String, policy: LogRotationPolicy) throws {
         stdout = try RotatingLogFile(directory: logDirectory, name: "stdout", policy: policy)
@@ -445,15 +489,22 @@ final class ContainerOutputCapture {
         cursorDescriptor = open(cursorPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
     }
 
+    /// Marks the start of a new stream from the engine, which begins at the cursor.
+    func beginStream() {
+        resumeAfter = cursor
+    }
+
     func write(_ frame: LogFrame) {
         guard let (timestamp, payload) = frame.splitTimestamp() else {
             writePayload(frame.source, frame.bytes[...])
             return
         }
-        // Frames up to the cursor were written before a restart; the engine sends them again
-        // because its `since` is inclusive.
-        if let cursor, timestamp <= cursor { return }
+        // Frames up to the cursor were written before a restart or reconnection; the engine sends
+        // them again because its `since` is inclusive. Within a stream every frame is written:
+        // stdout and stderr frames may arrive slightly out of timestamp order.
+        if let resumeAfter, timestamp <= resumeAfter { return }
         writePayload(frame.source, payload)
+        if let cursor, timestamp <= cursor { return }
         cursor = timestamp
         if cursorDescriptor >= 0 {
             // Fixed width, so each write replaces the whole previous value in place.

@@ -312,6 +312,8 @@ public actor ProcessTaskRuntime: TaskRuntime {
         record.cgroup?.killAll()
     }
 
+    public nonisolated var capturesOutput: Bool { false }
+
     public func captureOutput(_ record: RunRecord, logDirectory: String) async {}
 
     public func release(_ record: RunRecord) async {

@@ -97,8 +97,11 @@ public protocol TaskRuntime: Sendable {
     /// when it has stopped (or the runtime has done all it can).
     func stop(_ record: RunRecord, gracePeriod: Duration) async
 
-    /// Copies the run's output into its log files until the output ends (the process runtime's
-    /// shim does this itself, so there it returns at once).
+    /// Whether the agent copies runs' output (``captureOutput(_:logDirectory:)``); the process
+    /// runtime's shim writes the files itself.
+    var capturesOutput: Bool { get }
+
+    /// Copies the run's output into its log files until the output ends.
     func captureOutput(_ record: RunRecord, logDirectory: String) async
 
     /// Frees what the run held once it has ended and been reported: the container, the cgroup.

@@ -157,6 +157,8 @@ struct AgentBench {
                 )
             }
             let keys = (0..<options.count).map { RunKey(taskID: TaskInstanceID(job: jobID, index: $0), attempt: 0) }
+            // The agent idle: its services up (servers listening, API loops retrying), no tasks.
+            try await Task.sleep(for: .seconds(2))
             let baseline = residentMB()
             let baselineHeap = heapMB()
             switch options.mode {
@@ -199,7 +201,7 @@ struct AgentBench {
                 print(
                     String(
                         format:
-                            "agent RSS: %.1f MB before launches, %.1f MB with %d tasks, %.1f MB after sampling their usage",
+                            "agent RSS: %.1f MB idle before launches, %.1f MB with %d tasks, %.1f MB after sampling their usage",
                         baseline,
                         withTasks,
                         running,

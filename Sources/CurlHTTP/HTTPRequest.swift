@@ -28,6 +28,10 @@ public struct HTTPRequest: Sendable {
     public var timeouts: HTTPTimeouts?
     /// Overrides the client's default retry policy for this request.
     public var retryPolicy: RetryPolicy?
+    /// The most libcurl reads at once for this request, in bytes (its receive buffer: 16 KB
+    /// unless set; libcurl keeps it within 1 KB...512 KB). Each open stream holds one, so
+    /// long-lived streams that carry little, such as followed logs, use a small one.
+    public var receiveChunkBytes: Int?
 
     public init(
         method: HTTPMethod = .get,
@@ -36,7 +40,8 @@ public struct HTTPRequest: Sendable {
         body: [UInt8]? = nil,
         unixSocketPath: String? = nil,
         timeouts: HTTPTimeouts? = nil,
-        retryPolicy: RetryPolicy? = nil
+        retryPolicy: RetryPolicy? = nil,
+        receiveChunkBytes: Int? = nil
     ) {
         self.method = method
         self.url = url
@@ -45,6 +50,7 @@ public struct HTTPRequest: Sendable {
         self.unixSocketPath = unixSocketPath
         self.timeouts = timeouts
         self.retryPolicy = retryPolicy
+        self.receiveChunkBytes = receiveChunkBytes
     }
 
     /// Where the request connects, as a person would name it in an error message.

@@ -67,7 +67,10 @@ public struct DockerClient: Sendable {
         query: [(String, String)] = [],
         failures: Failures = Failures()
     ) async throws -> HTTPStreamingResponse {
-        let request = makeRequest(.get, path, query: query, body: nil, contentType: nil, totalTimeout: .some(nil))
+        var request = makeRequest(.get, path, query: query, body: nil, contentType: nil, totalTimeout: .some(nil))
+        // Streams stay open for as long as a container runs, one per container: a small receive
+        // buffer keeps each one's memory low (output arrives in small pieces anyway).
+        request.receiveChunkBytes = 4096
         do {
             let response = try await http.stream(request)
             if !response.isSuccess {

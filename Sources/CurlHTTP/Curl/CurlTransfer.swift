@@ -89,6 +89,12 @@ final class CurlTransfer: @unchecked Sendable {
         try set(ccurl_setopt_string(easy, CURLOPT_URL, request.url), "URL \(request.url)")
         try set(ccurl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"), "protocols")
         try set(ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1), "no signals")
+        if let chunkBytes = request.receiveChunkBytes {
+            try set(
+                ccurl_setopt_long(easy, CURLOPT_BUFFERSIZE, Int(min(max(chunkBytes, 1024), 512 * 1024))),
+                "buffer size"
+            )
+        }
         if let socketPath = request.unixSocketPath {
             try set(ccurl_setopt_string(easy, CURLOPT_UNIX_SOCKET_PATH, socketPath), "unix socket \(socketPath)")
         }

@@ -293,12 +293,17 @@ public actor TaskSupervisor: Service {
     private func awaitEnd(_ key: RunKey, knownExit: RunExit?) async -> RunExit? {
         guard let record = runs[key]?.record, let runtime = runtimes[record.runtime] else { return nil }
         let duration = record.launch.durationSeconds.flatMap { $0 > 0 ? Duration.milliseconds(Int64($0 * 1000)) : nil }
-        if let knownExit, !runtime.capturesOutput { return knownExit }
-        if !runtime.capturesOutput && duration == nil {
-            // The common process case needs no child tasks.
-            return await runtime.waitForExit(record)
+        if let duration, knownExit == nil {
+            return await watch(record, runtime: runtime, knownExit: knownExit, duration: duration)
         }
-        return await watch(record, runtime: runtime, knownExit: knownExit, duration: duration)
+        // The common cases need no child tasks: captured output ends once the run has ended
+        // (``TaskRuntime/captureOutput(_:logDirectory:)``), and the exit is asked for after it.
+        if runtime.capturesOutput {
+            await runtime.captureOutput(record, logDirectory: record.logDirectory)
+            if Task.isCancelled { return nil }
+        }
+        if let knownExit { return knownExit }
+        return await runtime.waitForExit(record)
     }
 
     /// Reports how a run ended and frees what it held.
@@ -314,7 +319,8 @@ public actor TaskSupervisor: Service {
         await cleanUp(key)
     }
 
-    /// Waits for a run's end while its output is captured and its set duration timed.
+    /// Waits for a run's end while its output is captured and its set duration timed (the
+    /// duration's timer needs tasks of its own).
     private func watch(
         _ record: RunRecord,
         runtime: any TaskRuntime,

@@ -101,7 +101,8 @@ public protocol TaskRuntime: Sendable {
     /// runtime's shim writes the files itself.
     var capturesOutput: Bool { get }
 
-    /// Copies the run's output into its log files until the output ends.
+    /// Copies the run's output into its log files; returns once the run has ended and its output
+    /// is all written (or it cannot be captured at all, or the task is cancelled).
     func captureOutput(_ record: RunRecord, logDirectory: String) async
 
     /// Frees what the run held once it has ended and been reported: the container, the cgroup.

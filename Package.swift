@@ -18,10 +18,21 @@ let package = Package(
         .library(name: "TitanDocker", targets: ["TitanDocker"]),
         .library(name: "TitanModel", targets: ["TitanModel"]),
         .library(name: "TitanStore", targets: ["TitanStore"]),
+        .library(name: "TitanControlPlane", targets: ["TitanControlPlane"]),
+        .executable(name: "titan-api", targets: ["TitanAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // The API server. Its default traits would pull in swift-configuration, which we do not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Already in the graph through Hummingbird; named for the types our routes use directly.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // The scheduling library: decisions only, no I/O, no clock, no dependencies.
@@ -107,6 +118,52 @@ let package = Package(
             name: "TitanStoreTests",
             // The crash test runs `store-workload` as a child process and kills it.
             dependencies: ["TitanModel", "TitanStore", "store-workload"],
+            swiftSettings: strictSettings
+        ),
+        // The control plane behind titan-api: the HTTP API, agents, scheduling, reconciliation and
+        // the simulated fleet, as a library so tests run the real server in-process.
+        .target(
+            name: "TitanControlPlane",
+            dependencies: [
+                "FenzoCore",
+                "TitanModel",
+                "TitanStore",
+                "CurlHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("HTTP/openapi.json")],
+            swiftSettings: strictSettings
+        ),
+        // `titan-api`: options, logging and signals around TitanControlPlane.
+        .executableTarget(
+            name: "TitanAPI",
+            dependencies: [
+                "TitanControlPlane",
+                "TitanStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Runs the real server on free ports with real SQLite files, driving agents over HTTP.
+        .testTarget(
+            name: "TitanAPITests",
+            dependencies: [
+                "TitanControlPlane",
+                "TitanModel",
+                "TitanStore",
+                "FenzoCore",
+                "CurlHTTP",
+                "TitanAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
     ],

@@ -39,6 +39,11 @@ final class ChildServer: APIEndpoint, @unchecked Sendable {
         return server
     }
 
+    deinit {
+        // A test that failed half-way must not leave the server running.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// SIGKILL: no shutdown, no flush, nothing.
     func killHard() async throws {
         kill(process.processIdentifier, SIGKILL)

@@ -264,3 +264,18 @@ struct RunningTaskTests {
         #expect(run() == first)
     }
 }
+
+@Suite("Resource shortfall")
+struct ResourceShortfallTests {
+    @Test("a shortage stays a shortage when some hosts are disabled, but a constraint or bad input is not one")
+    func disabledHostsDoNotHideShortage() {
+        let task = Fixtures.task("t")
+        let short = FailureReason.insufficientResource(.cpus, needed: 8, mostFree: 4)
+        let disabled = FailureReason.hostsDisabled(count: 2, until: .seconds(60))
+        #expect(TaskFailure(request: task, reasons: [short, disabled]).isResourceShortfall)
+        #expect(!TaskFailure(request: task, reasons: [disabled]).isResourceShortfall)
+        let constraint = FailureReason.constraint(name: "uniqueHostAttr(zone)", hostsRejected: 3, detail: "")
+        #expect(!TaskFailure(request: task, reasons: [short, constraint]).isResourceShortfall)
+        #expect(!TaskFailure(request: task, reasons: [.invalidRequest(["cpus is negative"])]).isResourceShortfall)
+    }
+}

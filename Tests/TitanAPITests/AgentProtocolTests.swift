@@ -135,7 +135,7 @@ struct AgentProtocolTests {
                 ]
             )
             // A denormal cpu count once overflowed the scheduler's arithmetic (found by schemathesis).
-            registration.resources = HostResources(cpus: 5e-324, memoryMB: 1, diskGB: 1)
+            registration.resources = HostResources(cpus: Double.leastNonzeroMagnitude, memoryMB: 1, diskGB: 1)
             #expect(try await server.post("/v1/agents/register", registration).statusCode == 400)
             registration.resources = HostResources(cpus: 1, memoryMB: 1, diskGB: 1)
             #expect(try await server.post("/v1/agents/register", registration).statusCode == 200)

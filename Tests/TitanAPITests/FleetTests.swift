@@ -7,7 +7,7 @@ import TitanModel
 struct FleetTests {
     @Test("a host that stops heartbeating is marked down and its tasks are lost and restarted elsewhere")
     func lostHost() async throws {
-        try await withServer { server in
+        try await withServer(configuration: .fastHostLoss) { server in
             let first = TestAgent("host-1", server: server)
             try await first.register()
             let job = try await server.createJob(Specs.service("web")).job.id
@@ -104,7 +104,7 @@ struct FleetTests {
         }
         await server.stop()
         // Restarted: host-1 never reports again.
-        let restarted = try await TestServer.start(databasePath: path)
+        let restarted = try await TestServer.start(configuration: .fastHostLoss, databasePath: path)
         defer { Task { await restarted.stop() } }
         try await eventually("both runs are lost", timeout: .seconds(30)) {
             try await restarted.tasks(of: job).allSatisfy { $0.attempt == 1 }

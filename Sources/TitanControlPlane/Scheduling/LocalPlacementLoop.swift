@@ -9,7 +9,7 @@ import FenzoCore
 /// them, and hold nothing outside it.
 ///
 /// Iterations are change-triggered: new tasks, freed resources or a host's new offer start one
-/// within 10 ms, but two iterations are at least `interval` apart, so a burst of changes is
+/// at once, but two iterations are at least `interval` apart, so a burst of changes is
 /// placed in one iteration. With no change an iteration would decide exactly what the last one
 /// did (FenzoCore is deterministic and no lease expires), so none runs; and while no offer
 /// changed but for this loop's own placements, an iteration tries only the tasks queued since
@@ -30,7 +30,11 @@ public actor LocalPlacementLoop: PlacementScheduling {
     private var staleOffers = Set<HostName>()
     private var runHost: [TaskID: HostName] = [:]
     private var leaseCounter = 0
-    private var changed = false
+    private var changed = false {
+        didSet { if changed { ringDoorbell() } }
+    }
+    /// The loop waiting for a change, if it is.
+    private var doorbell: CheckedContinuation<Void, Never>?
     /// Whether any host's offer changed for a reason other than this loop's own placements
     /// (a new host, freed resources, a removed host). If not, every task that failed before
     /// would fail again, and an iteration only needs to try the tasks queued since.
@@ -126,11 +130,39 @@ public actor LocalPlacementLoop: PlacementScheduling {
     public func run() async {
         defer { roundsContinuation.finish() }
         while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(10))
-            guard !paused, changed, !queue.isEmpty else { continue }
-            if let lastIteration, clock.now - lastIteration < interval { continue }
+            guard !paused, changed, !queue.isEmpty else {
+                await waitForChange()
+                continue
+            }
+            if let lastIteration {
+                let gap = interval - (clock.now - lastIteration)
+                if gap > .zero {
+                    try? await Task.sleep(for: gap)
+                    continue
+                }
+            }
             iterate()
         }
+    }
+
+    /// Suspends until something changes (or the task is cancelled): an idle loop costs nothing.
+    private func waitForChange() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    doorbell = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.ringDoorbell() }
+        }
+    }
+
+    private func ringDoorbell() {
+        doorbell?.resume()
+        doorbell = nil
     }
 
     /// One iteration: refresh stale offers, place what waits, re-offer what the placements

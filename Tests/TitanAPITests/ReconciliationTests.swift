@@ -163,8 +163,8 @@ struct PlacementTests {
         await loop.setHost(
             HostCapacity(name: "h1", resources: Resources(cpus: 2, memoryMB: 4096), ports: PortRanges([1...10]))
         )
-        func queued(_ id: String, tier: Int) -> QueuedTask {
-            QueuedTask(
+        func queued(_ id: String, tier: Int) -> PlacementTask {
+            PlacementTask(
                 request: TaskRequest(
                     id: TaskID(id),
                     group: "g",

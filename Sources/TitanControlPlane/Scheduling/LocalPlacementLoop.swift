@@ -23,7 +23,7 @@ public actor LocalPlacementLoop: PlacementScheduling {
     }
 
     private var scheduler: TaskScheduler
-    private var queue: [TaskID: (order: Int, task: QueuedTask)] = [:]
+    private var queue: [TaskID: (order: Int, task: PlacementTask)] = [:]
     private var nextOrder = 0
     private var hosts: [HostName: Host] = [:]
     /// Hosts whose offer must be made again before the next iteration.
@@ -61,7 +61,7 @@ public actor LocalPlacementLoop: PlacementScheduling {
         (rounds, roundsContinuation) = AsyncStream.makeStream(of: PlacementRound.self)
     }
 
-    public func submit(_ tasks: [QueuedTask]) {
+    public func submit(_ tasks: [PlacementTask]) {
         for task in tasks {
             queue[task.request.id] = (nextOrder, task)
             queuedSinceLastIteration.insert(task.request.id)

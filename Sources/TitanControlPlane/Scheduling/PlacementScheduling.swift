@@ -1,7 +1,7 @@
 import FenzoCore
 
 /// A task waiting for a host, with what a queue orders it by.
-public struct QueuedTask: Sendable {
+public struct PlacementTask: Sendable {
     public var request: TaskRequest
     /// The job's tier number: 0 (critical) is placed before 1 (flex).
     public var tier: Int
@@ -70,7 +70,7 @@ public struct PlacementRound: Sendable {
 /// lease was consumed or the host's tasks changed.
 public protocol PlacementScheduling: Sendable {
     /// Queues tasks for placement. A task already queued under the same id is replaced.
-    func submit(_ tasks: [QueuedTask]) async
+    func submit(_ tasks: [PlacementTask]) async
     /// Removes queued (not yet placed) tasks; unknown ids are ignored.
     func withdraw(_ ids: [TaskID]) async
     /// Removes every queued task of a group (a killed job).

@@ -1,0 +1,299 @@
+/// Tasks waiting to be placed, in tiers and, within a tier, in buckets per capacity group,
+/// taken in fair-share order.
+///
+/// An iteration (`schedule(on:newLeases:at:)`) takes the tiers in order, tier 0 first;
+/// within a tier it always takes the next ready task of the bucket furthest below its
+/// share (see `CapacityGroupPolicy`), so shares move as tasks are placed and no bucket
+/// starves another. Within a bucket tasks go in the order they became ready, then in the
+/// order they were enqueued. The queue also counts what each bucket's running tasks use,
+/// since shares include them: it learns of placements from the iteration, of tasks that
+/// ran before it existed from `recordRunning(_:)`, and of tasks that end from
+/// `taskEnded(_:)`.
+///
+/// Enqueue, remove, `setReadyAt` and `move` cost O(log n) in the bucket's size; an
+/// iteration costs O(log n) per task it hands out plus O(b log b) per tier for its b
+/// buckets. A value with no I/O and no clock: time is passed in.
+public struct TieredTaskQueue: Sendable {
+    public private(set) var configuration: TaskQueueConfiguration
+
+    /// Queued tasks by slot; nil marks a free slot.
+    var entries: [QueueEntry?] = []
+    /// Each slot's position in its bucket's heap, or `TaskHeap.absent`.
+    var positions: [Int32] = []
+    var freeSlots: [Int32] = []
+    var slotOfTask: [TaskID: Int32] = [:]
+    var buckets: [QueueBucket] = []
+    var bucketOfKey: [BucketKey: Int32] = [:]
+    /// The buckets of each tier.
+    var bucketsOfTier: [[Int32]]
+    var running: [TaskID: RunningUsage] = [:]
+    var nextSequence: UInt64 = 0
+
+    /// An empty queue with two tiers, 0 (critical) and 1 (flex), and no shares, caps or
+    /// host groups.
+    public init() {
+        configuration = TaskQueueConfiguration()
+        bucketsOfTier = Array(repeating: [], count: configuration.tiers.count)
+    }
+
+    /// An empty queue; throws if the configuration has problems.
+    public init(configuration: TaskQueueConfiguration) throws(TaskQueueError) {
+        let problems = configuration.problems()
+        guard problems.isEmpty else { throw .invalidConfiguration(problems) }
+        self.configuration = configuration
+        bucketsOfTier = Array(repeating: [], count: configuration.tiers.count)
+    }
+
+    // MARK: Queued tasks
+
+    /// Queues a task. Throws if its request is invalid, its tier is not configured, or a
+    /// task with its id is already queued or running.
+    /// - Parameters:
+    ///   - task: the task and where it queues.
+    ///   - now: when it is enqueued; with its ready-at time, this orders it in its bucket.
+    public mutating func enqueue(_ task: QueuedTask, at now: Instant) throws(TaskQueueError) {
+        try check(task)
+        if slotOfTask[task.id] != nil { throw .duplicateTask(task.id, running: false) }
+        if running[task.id] != nil { throw .duplicateTask(task.id, running: true) }
+        let bucket = bucketIndex(tier: task.tier, group: task.capacityGroup)
+        let slot = allocateSlot()
+        let entry = QueueEntry(task: task, sequence: nextSequence, submittedAt: now, bucket: bucket)
+        nextSequence += 1
+        entries[Int(slot)] = entry
+        slotOfTask[task.id] = slot
+        buckets[Int(bucket)].heap.insert(entry.heapItem(slot: slot), positions: &positions)
+    }
+
+    /// Takes a queued task out of the queue; nil if it is not queued.
+    @discardableResult
+    public mutating func remove(_ id: TaskID) -> QueuedTask? {
+        guard let slot = slotOfTask.removeValue(forKey: id), let entry = entries[Int(slot)] else { return nil }
+        unlink(slot, from: entry.bucket)
+        entries[Int(slot)] = nil
+        freeSlots.append(slot)
+        return entry.task
+    }
+
+    /// Sets when a queued task may next be tried (a retry backoff, say); nil: now. The
+    /// task keeps its place among tasks that became ready at the same time.
+    public mutating func setReadyAt(_ readyAt: Instant?, for id: TaskID) throws(TaskQueueError) {
+        guard let slot = slotOfTask[id], var entry = entries[Int(slot)] else { throw .unknownTask(id) }
+        unlink(slot, from: entry.bucket)
+        entry.task.readyAt = readyAt
+        entry.outcome = .awaitingIteration
+        entries[Int(slot)] = entry
+        buckets[Int(entry.bucket)].heap.insert(entry.heapItem(slot: slot), positions: &positions)
+    }
+
+    /// Moves a queued task to another tier or capacity group, keeping its place in line
+    /// by when it was enqueued.
+    public mutating func move(_ id: TaskID, toTier tier: Int, capacityGroup: CapacityGroupName) throws(TaskQueueError) {
+        guard let slot = slotOfTask[id], var entry = entries[Int(slot)] else { throw .unknownTask(id) }
+        guard tier >= 0 && tier < configuration.tiers.count else {
+            throw .unknownTier(id, tier: tier, tierCount: configuration.tiers.count)
+        }
+        unlink(slot, from: entry.bucket)
+        entry.task.tier = tier
+        entry.task.capacityGroup = capacityGroup
+        entry.bucket = bucketIndex(tier: tier, group: capacityGroup)
+        entry.outcome = .awaitingIteration
+        entries[Int(slot)] = entry
+        buckets[Int(entry.bucket)].heap.insert(entry.heapItem(slot: slot), positions: &positions)
+    }
+
+    /// A queued task, or nil if it is not queued.
+    public func queuedTask(_ id: TaskID) -> QueuedTask? {
+        slotOfTask[id].flatMap { entries[Int($0)]?.task }
+    }
+
+    /// How many tasks are queued.
+    public var count: Int { slotOfTask.count }
+
+    /// How many tasks are queued in one tier.
+    public func count(inTier tier: Int) -> Int {
+        guard tier >= 0 && tier < bucketsOfTier.count else { return 0 }
+        return bucketsOfTier[tier].reduce(0) { $0 + buckets[Int($1)].heap.count }
+    }
+
+    /// Why a queued task is not running yet; nil if it is not queued.
+    /// - Parameters:
+    ///   - id: the task.
+    ///   - now: the current time, to tell whether its ready-at time has come.
+    public func pendingReason(for id: TaskID, at now: Instant) -> PendingReason? {
+        guard let slot = slotOfTask[id], let entry = entries[Int(slot)] else { return nil }
+        if let readyAt = entry.task.readyAt, readyAt > now { return .notReady(until: readyAt) }
+        return entry.outcome
+    }
+
+    // MARK: Running tasks
+
+    /// Counts a task that already runs (placed before this queue existed, say) against
+    /// its capacity group's share and cap. Tasks the queue's iterations place are counted
+    /// automatically.
+    public mutating func recordRunning(_ task: QueuedTask) throws(TaskQueueError) {
+        try check(task)
+        if slotOfTask[task.id] != nil { throw .duplicateTask(task.id, running: false) }
+        if running[task.id] != nil { throw .duplicateTask(task.id, running: true) }
+        let bucket = bucketIndex(tier: task.tier, group: task.capacityGroup)
+        addUsage(task.request, bucket: bucket)
+    }
+
+    /// Stops counting a running task against its capacity group; returns whether the
+    /// queue counted it.
+    @discardableResult
+    public mutating func taskEnded(_ id: TaskID) -> Bool {
+        guard let usage = running.removeValue(forKey: id) else { return false }
+        let bucket = Int(usage.bucket)
+        let left = buckets[bucket].usage - usage.resources
+        buckets[bucket].usage = Resources(
+            cpus: max(0, left.cpus),
+            memoryMB: max(0, left.memoryMB),
+            diskMB: max(0, left.diskMB),
+            networkMbps: max(0, left.networkMbps)
+        )
+        buckets[bucket].runningCount -= 1
+        return true
+    }
+
+    /// Whether the queue counts this task as running.
+    public func isRunning(_ id: TaskID) -> Bool { running[id] != nil }
+
+    /// How many running tasks the queue counts.
+    public var runningCount: Int { running.count }
+
+    /// What a capacity group's running tasks use in a tier.
+    public func usage(of group: CapacityGroupName, inTier tier: Int) -> Resources {
+        bucketOfKey[BucketKey(tier: tier, group: group)].map { buckets[Int($0)].usage } ?? .zero
+    }
+
+    // MARK: Configuration
+
+    /// Replaces the configuration: shares, caps and host groups apply from the next
+    /// iteration. Throws if it has problems or drops a tier that still holds tasks.
+    public mutating func setConfiguration(_ newConfiguration: TaskQueueConfiguration) throws(TaskQueueError) {
+        let problems = newConfiguration.problems()
+        guard problems.isEmpty else { throw .invalidConfiguration(problems) }
+        for tier in newConfiguration.tiers.count..<max(newConfiguration.tiers.count, bucketsOfTier.count) {
+            let tasks = bucketsOfTier[tier].reduce(0) {
+                $0 + buckets[Int($1)].heap.count + buckets[Int($1)].runningCount
+            }
+            if tasks > 0 { throw .tierStillUsed(tier, tasks: tasks) }
+        }
+        configuration = newConfiguration
+        if bucketsOfTier.count > newConfiguration.tiers.count {
+            for tier in newConfiguration.tiers.count..<bucketsOfTier.count {
+                for bucket in bucketsOfTier[tier] { bucketOfKey[buckets[Int(bucket)].key] = nil }
+            }
+            bucketsOfTier.removeLast(bucketsOfTier.count - newConfiguration.tiers.count)
+        }
+        while bucketsOfTier.count < newConfiguration.tiers.count { bucketsOfTier.append([]) }
+        for index in buckets.indices {
+            let key = buckets[index].key
+            guard key.tier < newConfiguration.tiers.count else { continue }
+            buckets[index].policy = policy(for: key)
+            buckets[index].eligibility = nil
+            buckets[index].pinnedEligibility = [:]
+        }
+    }
+
+    // MARK: Internals
+
+    func check(_ task: QueuedTask) throws(TaskQueueError) {
+        try TieredTaskQueue.check(task, tierCount: configuration.tiers.count)
+    }
+
+    /// Checks what can be checked of a task without the queue's contents.
+    static func check(_ task: QueuedTask, tierCount: Int) throws(TaskQueueError) {
+        var problems = task.request.problems()
+        if let group = task.hostGroup, group.isEmpty { problems.append("host group is empty; use nil for any group") }
+        guard problems.isEmpty else { throw .invalidTask(task.id, problems) }
+        guard task.tier >= 0 && task.tier < tierCount else {
+            throw .unknownTier(task.id, tier: task.tier, tierCount: tierCount)
+        }
+    }
+
+    func policy(for key: BucketKey) -> CapacityGroupPolicy {
+        configuration.tiers[key.tier].capacityGroups[key.group] ?? CapacityGroupPolicy()
+    }
+
+    mutating func bucketIndex(tier: Int, group: CapacityGroupName) -> Int32 {
+        let key = BucketKey(tier: tier, group: group)
+        if let index = bucketOfKey[key] { return index }
+        let index = Int32(buckets.count)
+        buckets.append(QueueBucket(key: key, policy: policy(for: key)))
+        bucketOfKey[key] = index
+        bucketsOfTier[tier].append(index)
+        // Ties in share go by name: rank the tier's buckets again (new buckets are rare).
+        let ranked = bucketsOfTier[tier].sorted { buckets[Int($0)].key.group < buckets[Int($1)].key.group }
+        for (rank, bucket) in ranked.enumerated() { buckets[Int(bucket)].nameRank = rank }
+        return index
+    }
+
+    mutating func allocateSlot() -> Int32 {
+        if let slot = freeSlots.popLast() { return slot }
+        entries.append(nil)
+        positions.append(TaskHeap.absent)
+        return Int32(entries.count - 1)
+    }
+
+    /// Takes a slot's item out of its bucket's heap, if it is there.
+    mutating func unlink(_ slot: Int32, from bucket: Int32) {
+        let position = positions[Int(slot)]
+        guard position != TaskHeap.absent else { return }
+        buckets[Int(bucket)].heap.remove(at: Int(position), positions: &positions)
+    }
+
+    mutating func addUsage(_ request: TaskRequest, bucket: Int32) {
+        running[request.id] = RunningUsage(bucket: bucket, resources: request.resources)
+        buckets[Int(bucket)].usage += request.resources
+        buckets[Int(bucket)].runningCount += 1
+    }
+}
+
+/// A bucket: one capacity group in one tier.
+struct BucketKey: Hashable, Sendable {
+    var tier: Int
+    var group: CapacityGroupName
+}
+
+struct QueueBucket: Sendable {
+    let key: BucketKey
+    var policy: CapacityGroupPolicy
+    var heap = TaskHeap()
+    /// What the bucket's running tasks use.
+    var usage: Resources = .zero
+    var runningCount = 0
+    /// The bucket's place by name among its tier's buckets, for ties in share.
+    var nameRank = 0
+    /// Where the bucket's unpinned tasks may run, worked out once per configuration.
+    var eligibility: HostGroupEligibility?
+    var pinnedEligibility: [String: HostGroupEligibility] = [:]
+
+    init(key: BucketKey, policy: CapacityGroupPolicy) {
+        self.key = key
+        self.policy = policy
+    }
+}
+
+/// A queued task and what the queue knows of it.
+struct QueueEntry: Sendable {
+    var task: QueuedTask
+    var sequence: UInt64
+    var submittedAt: Instant
+    var bucket: Int32
+    /// What became of it in the last iteration that tried it.
+    var outcome = PendingReason.awaitingIteration
+
+    /// When it could first be placed: enqueued, or its ready-at time if later.
+    var eligibleAt: Instant { max(submittedAt, task.readyAt ?? submittedAt) }
+
+    func heapItem(slot: Int32) -> HeapItem {
+        HeapItem(eligibleAt: eligibleAt, sequence: sequence, slot: slot)
+    }
+}
+
+/// What a running task counts against its bucket.
+struct RunningUsage: Sendable {
+    var bucket: Int32
+    var resources: Resources
+}

@@ -148,6 +148,29 @@ struct SchedulingServiceTests {
         try await harness.stop()
     }
 
+    @Test("a task ended while the iteration in flight places it is forgotten, and its id can be used again")
+    func endedDuringAnIteration() async throws {
+        let gate = IterationGate()
+        var harness = try await ServiceHarness.start(iterationExecutor: DispatchTaskExecutor()) { service in
+            await service.offer(QueueFixtures.hosts(1))
+            try await service.submit(QueueFixtures.queued("short-lived", hard: [.custom(GateConstraint(gate: gate))]))
+        }
+        var entered = gate.entered.makeAsyncIterator()
+        _ = await entered.next()
+        #expect(await harness.service.taskEnded("short-lived"))
+        gate.open()
+
+        let first = try await harness.next()
+        #expect(first.placements.map(\.taskID) == ["short-lived"], "the iteration in flight still places it")
+        #expect(
+            await harness.service.inspect { scheduler, queue in
+                scheduler.runningTask("short-lived") == nil && !queue.isRunning("short-lived")
+            }
+        )
+        try await harness.service.submit(QueueFixtures.queued("short-lived"))
+        try await harness.stop()
+    }
+
     @Test("with iterations on an interval only, nothing runs until the interval has passed")
     func iteratesOnTheInterval() async throws {
         var harness = try await ServiceHarness.start(

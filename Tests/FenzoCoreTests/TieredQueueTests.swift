@@ -1,6 +1,19 @@
 import FenzoCore
 import Testing
 
+/// A seeded generator, so randomized scenarios are the same on every run.
+struct SplitMix: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
 /// Builders for queue scenarios.
 enum QueueFixtures {
     static func queued(
@@ -459,6 +472,48 @@ struct TieredQueuePolicyTests {
         #expect(result.placements.map(\.taskID) == ["t99", "t3", "t5"])
         #expect(queue.count == 47)
         #expect(queue.queuedTask("t1")?.readyAt == .seconds(100))
+    }
+
+    @Test("after random removals and ready-at changes a bucket still hands out tasks by ready time, then submission")
+    func randomChangesKeepTheOrder() throws {
+        var random = SplitMix(seed: 11)
+        var queue = TieredTaskQueue()
+        // The model: each task's place in line, (ready-at or submission, submission number).
+        var model: [TaskID: (eligible: Double, sequence: Int)] = [:]
+        for index in 0..<2_000 {
+            let submitted = Double(index / 10)
+            let readyAt = random.next() % 4 == 0 ? Double(random.next() % 400) : nil
+            let id = TaskID("t\(index)")
+            try queue.enqueue(
+                QueueFixtures.queued(id.rawValue, readyAt: readyAt.map { .seconds($0) }),
+                at: .seconds(submitted)
+            )
+            model[id] = (max(submitted, readyAt ?? submitted), index)
+        }
+        for _ in 0..<1_500 {
+            let id = TaskID("t\(random.next() % 2_000)")
+            switch random.next() % 3 {
+            case 0:
+                #expect((queue.remove(id) != nil) == (model.removeValue(forKey: id) != nil))
+            default:
+                guard let known = model[id] else { continue }
+                let readyAt = Double(random.next() % 400)
+                try queue.setReadyAt(.seconds(readyAt), for: id)
+                model[id] = (max(Double(known.sequence / 10), readyAt), known.sequence)
+            }
+        }
+        #expect(queue.count == model.count)
+        var scheduler = Fixtures.scheduler()
+        let result = queue.schedule(
+            on: &scheduler,
+            newLeases: [Fixtures.lease("big", cpus: 10_000)],
+            at: .seconds(1_000)
+        )
+        let expected = model.sorted {
+            $0.value.eligible != $1.value.eligible
+                ? $0.value.eligible < $1.value.eligible : $0.value.sequence < $1.value.sequence
+        }.map(\.key)
+        #expect(result.placements.map(\.taskID) == expected)
     }
 
     @Test("shrinking the tiers is refused while the dropped tier holds tasks")

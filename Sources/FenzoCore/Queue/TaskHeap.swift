@@ -1,13 +1,26 @@
 /// Where a queued task stands in its bucket's line: by when it could first be placed,
-/// then by when it was enqueued.
+/// then by when it was enqueued. Small and compared as integers: heaps are walked once
+/// per iteration for every ready task.
 struct HeapItem: Sendable {
-    var eligibleAt: Instant
+    /// When the task could first be placed, in nanoseconds since the reference point.
+    var eligibleAt: Int64
     var sequence: UInt64
     var slot: Int32
 
     @inline(__always)
     func precedes(_ other: HeapItem) -> Bool {
         eligibleAt != other.eligibleAt ? eligibleAt < other.eligibleAt : sequence < other.sequence
+    }
+}
+
+extension Instant {
+    /// Nanoseconds since the reference point, saturating, for heap keys.
+    var heapNanoseconds: Int64 {
+        let (seconds, attoseconds) = sinceReference.components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (sum, carry) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return carry ? (seconds < 0 ? .min : .max) : sum
     }
 }
 
@@ -72,21 +85,30 @@ struct TaskHeap: Sendable {
         positions[Int(item.slot)] = Int32(child)
     }
 
+    /// Moves the item at `start` down to where it belongs. Floyd's way: the hole goes
+    /// down to a leaf along the smaller children (one comparison a level), then the item
+    /// climbs back up, which is short since a heap's last item belongs near the bottom.
     private mutating func siftDown(_ start: Int, positions: inout [Int32]) {
-        var parent = start
-        let item = items[parent]
+        let item = items[start]
         let count = items.count
+        var hole = start
         while true {
-            let left = 2 * parent + 1
+            let left = 2 * hole + 1
             guard left < count else { break }
             let right = left + 1
             let child = right < count && items[right].precedes(items[left]) ? right : left
-            guard items[child].precedes(item) else { break }
-            items[parent] = items[child]
-            positions[Int(items[parent].slot)] = Int32(parent)
-            parent = child
+            items[hole] = items[child]
+            positions[Int(items[hole].slot)] = Int32(hole)
+            hole = child
         }
-        items[parent] = item
-        positions[Int(item.slot)] = Int32(parent)
+        while hole > start {
+            let parent = (hole - 1) / 2
+            guard item.precedes(items[parent]) else { break }
+            items[hole] = items[parent]
+            positions[Int(items[hole].slot)] = Int32(hole)
+            hole = parent
+        }
+        items[hole] = item
+        positions[Int(item.slot)] = Int32(hole)
     }
 }

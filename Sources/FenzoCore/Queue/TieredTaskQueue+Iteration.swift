@@ -28,7 +28,12 @@ extension TieredTaskQueue {
     ) -> QueueIterationResult {
         // Leases go in first so that shares are measured against the fleet they add to.
         let rejected = scheduler.acceptLeases(newLeases)
-        var pass = QueuePass(queue: TieredTaskQueue(), now: now, fleetCapacity: scheduler.fleetCapacity)
+        var pass = QueuePass(
+            now: now,
+            fleetCapacity: scheduler.fleetCapacity,
+            usesHostGroups: configuration.hostGroups.activeGroups != nil
+        )
+        // The pass holds the queue for the iteration: moved, not copied.
         swap(&self, &pass.queue)
         var scheduling = scheduler.schedule(from: &pass, newLeases: [], at: now)
         let placements = pass.finish(scheduling)
@@ -63,7 +68,10 @@ extension TieredTaskQueue {
 struct QueuePass: TaskSource {
     var queue: TieredTaskQueue
     let now: Instant
+    private let nowNanoseconds: Int64
     let fleetCapacity: Resources
+    /// Whether host groups restrict unpinned tasks (some groups are marked active).
+    private let usesHostGroups: Bool
 
     /// The tier being walked; -1 before the first.
     private var tier = -1
@@ -74,14 +82,17 @@ struct QueuePass: TaskSource {
     private var current: (slot: Int32, bucket: Int32)?
     /// Slots handed out or held back and not placed, to put back in their heaps.
     private var tried: [Int32] = []
-    private var placed: [(entry: QueueEntry, hostname: HostName)] = []
+    private var placed: [(slot: Int32, hostname: HostName)] = []
     /// Tasks the queue held back, with why.
     private(set) var held: [TaskFailure] = []
 
-    init(queue: TieredTaskQueue, now: Instant, fleetCapacity: Resources) {
-        self.queue = queue
+    /// A pass with an empty queue; the caller swaps its queue in.
+    init(now: Instant, fleetCapacity: Resources, usesHostGroups: Bool) {
+        queue = TieredTaskQueue()
         self.now = now
+        nowNanoseconds = now.heapNanoseconds
         self.fleetCapacity = fleetCapacity
+        self.usesHostGroups = usesHostGroups
     }
 
     mutating func nextTask() -> TaskRequest? {
@@ -95,19 +106,19 @@ struct QueuePass: TaskSource {
                 continue
             }
             let bucket = Int(top.bucket)
-            guard let head = queue.buckets[bucket].heap.first, head.eligibleAt <= now else {
+            guard let head = queue.buckets[bucket].heap.first, head.eligibleAt <= nowNanoseconds else {
                 removeTopBucket()
                 continue
             }
             _ = queue.buckets[bucket].heap.popFirst(positions: &queue.positions)
-            guard let entry = queue.entries[Int(head.slot)] else { continue }
-            var request = entry.task.request
+            let slot = Int(head.slot)
+            var request = queue.entries[slot].task.request
             let usage = queue.buckets[bucket].usage
             if let cap = queue.buckets[bucket].policy.cap,
                 let kind = usage.firstKindExceeding(cap, adding: request.resources)
             {
                 let reason = FailureReason.capacityGroupAtCap(
-                    entry.task.capacityGroup,
+                    queue.buckets[bucket].key.group,
                     kind,
                     cap: cap[kind],
                     used: usage[kind],
@@ -116,7 +127,8 @@ struct QueuePass: TaskSource {
                 hold(head.slot, request, reason)
                 continue
             }
-            switch queue.eligibility(bucket: bucket, pinned: entry.task.hostGroup) {
+            let pinned = queue.entries[slot].task.hostGroup
+            switch usesHostGroups || pinned != nil ? queue.eligibility(bucket: bucket, pinned: pinned) : .anywhere {
             case .anywhere:
                 break
             case .groups(let groups):
@@ -133,15 +145,10 @@ struct QueuePass: TaskSource {
     }
 
     mutating func taskPlaced(_ assignment: TaskAssignment) {
-        guard let current, let entry = queue.entries[Int(current.slot)], entry.task.id == assignment.taskID else {
-            return
-        }
+        guard let current, queue.entries[Int(current.slot)].task.id == assignment.taskID else { return }
         self.current = nil
-        queue.slotOfTask[entry.task.id] = nil
-        queue.entries[Int(current.slot)] = nil
-        queue.freeSlots.append(current.slot)
-        queue.addUsage(entry.task.request, bucket: current.bucket)
-        placed.append((entry, assignment.hostname))
+        queue.markRunning(current.slot)
+        placed.append((current.slot, assignment.hostname))
         // The bucket served is the one on top; its share grew, so it may sink.
         if let top = active.first, top.bucket == current.bucket {
             active[0].key = key(of: Int(current.bucket))
@@ -150,9 +157,9 @@ struct QueuePass: TaskSource {
     }
 
     mutating func taskNotPlaced(_ failure: TaskFailure) {
-        guard let current, queue.entries[Int(current.slot)]?.task.id == failure.taskID else { return }
+        guard let current, queue.entries[Int(current.slot)].task.id == failure.taskID else { return }
         self.current = nil
-        queue.entries[Int(current.slot)]?.outcome = .notPlaced(failure.reasons)
+        queue.entries[Int(current.slot)].outcome = .notPlaced(failure.reasons)
         tried.append(current.slot)
     }
 
@@ -164,33 +171,32 @@ struct QueuePass: TaskSource {
             self.current = nil
         }
         if result.error != nil {
-            for (entry, _) in placed.reversed() {
-                queue.taskEnded(entry.task.id)
-                let slot = queue.allocateSlot()
-                queue.entries[Int(slot)] = entry
-                queue.slotOfTask[entry.task.id] = slot
+            for (slot, _) in placed {
+                queue.markQueued(slot)
                 tried.append(slot)
             }
             placed = []
             for failure in result.failures {
                 if let slot = queue.slotOfTask[failure.taskID] {
-                    queue.entries[Int(slot)]?.outcome = .notPlaced(failure.reasons)
+                    queue.entries[Int(slot)].outcome = .notPlaced(failure.reasons)
                 }
             }
         }
-        for slot in tried {
-            guard queue.positions[Int(slot)] == TaskHeap.absent, let entry = queue.entries[Int(slot)] else { continue }
-            queue.buckets[Int(entry.bucket)].heap.insert(entry.heapItem(slot: slot), positions: &queue.positions)
+        for slot in tried where queue.positions[Int(slot)] == TaskHeap.absent {
+            let item = queue.entries[Int(slot)].heapItem(slot: slot)
+            queue.buckets[Int(queue.entries[Int(slot)].bucket)].heap.insert(item, positions: &queue.positions)
         }
         tried = []
-        return placed.map { entry, hostname in
-            QueuedPlacement(
-                taskID: entry.task.id,
-                tier: entry.task.tier,
-                capacityGroup: entry.task.capacityGroup,
+        return placed.map { slot, hostname in
+            // Field by field: copying the whole entry out would retain all it holds.
+            let index = Int(slot)
+            return QueuedPlacement(
+                taskID: queue.entries[index].task.request.id,
+                tier: queue.entries[index].task.tier,
+                capacityGroup: queue.buckets[Int(queue.entries[index].bucket)].key.group,
                 hostname: hostname,
-                submittedAt: entry.submittedAt,
-                waited: now - entry.eligibleAt
+                submittedAt: queue.entries[index].submittedAt,
+                waited: now - queue.entries[index].eligibleAt
             )
         }
     }
@@ -198,7 +204,7 @@ struct QueuePass: TaskSource {
     // MARK: Walking the tiers
 
     private mutating func hold(_ slot: Int32, _ request: TaskRequest, _ reason: FailureReason) {
-        queue.entries[Int(slot)]?.outcome = .notPlaced([reason])
+        queue.entries[Int(slot)].outcome = .notPlaced([reason])
         held.append(TaskFailure(request: request, reasons: [reason]))
         tried.append(slot)
     }
@@ -209,7 +215,9 @@ struct QueuePass: TaskSource {
             tier += 1
             tierCapacity = queue.configuration.tiers[tier].capacity ?? fleetCapacity
             active = queue.bucketsOfTier[tier].compactMap { bucket in
-                guard let head = queue.buckets[Int(bucket)].heap.first, head.eligibleAt <= now else { return nil }
+                guard let head = queue.buckets[Int(bucket)].heap.first, head.eligibleAt <= nowNanoseconds else {
+                    return nil
+                }
                 return ActiveBucket(key: key(of: Int(bucket)), bucket: bucket)
             }
             guard !active.isEmpty else { continue }

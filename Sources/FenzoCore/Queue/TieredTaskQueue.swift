@@ -16,8 +16,11 @@
 public struct TieredTaskQueue: Sendable {
     public private(set) var configuration: TaskQueueConfiguration
 
-    /// Queued tasks by slot; nil marks a free slot.
-    var entries: [QueueEntry?] = []
+    /// Queued and running tasks by slot; a free slot holds `QueueEntry.vacant`, and
+    /// `slotOfTask` says which slots are taken. Not optional, so a field is read in place
+    /// instead of copying the whole entry out. A placed task keeps its slot, marked
+    /// running, so placing and ending it cost no hashing beyond the id lookup.
+    var entries: [QueueEntry] = []
     /// Each slot's position in its bucket's heap, or `TaskHeap.absent`.
     var positions: [Int32] = []
     var freeSlots: [Int32] = []
@@ -26,7 +29,8 @@ public struct TieredTaskQueue: Sendable {
     var bucketOfKey: [BucketKey: Int32] = [:]
     /// The buckets of each tier.
     var bucketsOfTier: [[Int32]]
-    var running: [TaskID: RunningUsage] = [:]
+    /// How many entries are running tasks.
+    public private(set) var runningCount = 0
     var nextSequence: UInt64 = 0
 
     /// An empty queue with two tiers, 0 (critical) and 1 (flex), and no shares, caps or
@@ -53,8 +57,7 @@ public struct TieredTaskQueue: Sendable {
     ///   - now: when it is enqueued; with its ready-at time, this orders it in its bucket.
     public mutating func enqueue(_ task: QueuedTask, at now: Instant) throws(TaskQueueError) {
         try check(task)
-        if slotOfTask[task.id] != nil { throw .duplicateTask(task.id, running: false) }
-        if running[task.id] != nil { throw .duplicateTask(task.id, running: true) }
+        if let slot = slotOfTask[task.id] { throw .duplicateTask(task.id, running: entries[Int(slot)].isRunning) }
         let bucket = bucketIndex(tier: task.tier, group: task.capacityGroup)
         let slot = allocateSlot()
         let entry = QueueEntry(task: task, sequence: nextSequence, submittedAt: now, bucket: bucket)
@@ -67,17 +70,19 @@ public struct TieredTaskQueue: Sendable {
     /// Takes a queued task out of the queue; nil if it is not queued.
     @discardableResult
     public mutating func remove(_ id: TaskID) -> QueuedTask? {
-        guard let slot = slotOfTask.removeValue(forKey: id), let entry = entries[Int(slot)] else { return nil }
+        guard let slot = slotOfTask[id], !entries[Int(slot)].isRunning else { return nil }
+        slotOfTask[id] = nil
+        let entry = entries[Int(slot)]
         unlink(slot, from: entry.bucket)
-        entries[Int(slot)] = nil
-        freeSlots.append(slot)
+        release(slot)
         return entry.task
     }
 
     /// Sets when a queued task may next be tried (a retry backoff, say); nil: now. The
     /// task keeps its place among tasks that became ready at the same time.
     public mutating func setReadyAt(_ readyAt: Instant?, for id: TaskID) throws(TaskQueueError) {
-        guard let slot = slotOfTask[id], var entry = entries[Int(slot)] else { throw .unknownTask(id) }
+        guard let slot = slotOfTask[id], !entries[Int(slot)].isRunning else { throw .unknownTask(id) }
+        var entry = entries[Int(slot)]
         unlink(slot, from: entry.bucket)
         entry.task.readyAt = readyAt
         entry.outcome = .awaitingIteration
@@ -88,7 +93,8 @@ public struct TieredTaskQueue: Sendable {
     /// Moves a queued task to another tier or capacity group, keeping its place in line
     /// by when it was enqueued.
     public mutating func move(_ id: TaskID, toTier tier: Int, capacityGroup: CapacityGroupName) throws(TaskQueueError) {
-        guard let slot = slotOfTask[id], var entry = entries[Int(slot)] else { throw .unknownTask(id) }
+        guard let slot = slotOfTask[id], !entries[Int(slot)].isRunning else { throw .unknownTask(id) }
+        var entry = entries[Int(slot)]
         guard tier >= 0 && tier < configuration.tiers.count else {
             throw .unknownTier(id, tier: tier, tierCount: configuration.tiers.count)
         }
@@ -103,11 +109,12 @@ public struct TieredTaskQueue: Sendable {
 
     /// A queued task, or nil if it is not queued.
     public func queuedTask(_ id: TaskID) -> QueuedTask? {
-        slotOfTask[id].flatMap { entries[Int($0)]?.task }
+        guard let slot = slotOfTask[id], !entries[Int(slot)].isRunning else { return nil }
+        return entries[Int(slot)].task
     }
 
     /// How many tasks are queued.
-    public var count: Int { slotOfTask.count }
+    public var count: Int { slotOfTask.count - runningCount }
 
     /// How many tasks are queued in one tier.
     public func count(inTier tier: Int) -> Int {
@@ -120,9 +127,9 @@ public struct TieredTaskQueue: Sendable {
     ///   - id: the task.
     ///   - now: the current time, to tell whether its ready-at time has come.
     public func pendingReason(for id: TaskID, at now: Instant) -> PendingReason? {
-        guard let slot = slotOfTask[id], let entry = entries[Int(slot)] else { return nil }
-        if let readyAt = entry.task.readyAt, readyAt > now { return .notReady(until: readyAt) }
-        return entry.outcome
+        guard let slot = slotOfTask[id], !entries[Int(slot)].isRunning else { return nil }
+        if let readyAt = entries[Int(slot)].task.readyAt, readyAt > now { return .notReady(until: readyAt) }
+        return entries[Int(slot)].outcome
     }
 
     // MARK: Running tasks
@@ -132,34 +139,30 @@ public struct TieredTaskQueue: Sendable {
     /// automatically.
     public mutating func recordRunning(_ task: QueuedTask) throws(TaskQueueError) {
         try check(task)
-        if slotOfTask[task.id] != nil { throw .duplicateTask(task.id, running: false) }
-        if running[task.id] != nil { throw .duplicateTask(task.id, running: true) }
+        if let slot = slotOfTask[task.id] { throw .duplicateTask(task.id, running: entries[Int(slot)].isRunning) }
         let bucket = bucketIndex(tier: task.tier, group: task.capacityGroup)
-        addUsage(task.request, bucket: bucket)
+        let slot = allocateSlot()
+        entries[Int(slot)] = QueueEntry(task: task, sequence: nextSequence, submittedAt: .zero, bucket: bucket)
+        nextSequence += 1
+        slotOfTask[task.id] = slot
+        markRunning(slot)
     }
 
     /// Stops counting a running task against its capacity group; returns whether the
     /// queue counted it.
     @discardableResult
     public mutating func taskEnded(_ id: TaskID) -> Bool {
-        guard let usage = running.removeValue(forKey: id) else { return false }
-        let bucket = Int(usage.bucket)
-        let left = buckets[bucket].usage - usage.resources
-        buckets[bucket].usage = Resources(
-            cpus: max(0, left.cpus),
-            memoryMB: max(0, left.memoryMB),
-            diskMB: max(0, left.diskMB),
-            networkMbps: max(0, left.networkMbps)
-        )
-        buckets[bucket].runningCount -= 1
+        guard let slot = slotOfTask[id], entries[Int(slot)].isRunning else { return false }
+        markQueued(slot)
+        slotOfTask[id] = nil
+        release(slot)
         return true
     }
 
     /// Whether the queue counts this task as running.
-    public func isRunning(_ id: TaskID) -> Bool { running[id] != nil }
-
-    /// How many running tasks the queue counts.
-    public var runningCount: Int { running.count }
+    public func isRunning(_ id: TaskID) -> Bool {
+        slotOfTask[id].map { entries[Int($0)].isRunning } ?? false
+    }
 
     /// What a capacity group's running tasks use in a tier.
     public func usage(of group: CapacityGroupName, inTier tier: Int) -> Resources {
@@ -231,9 +234,15 @@ public struct TieredTaskQueue: Sendable {
 
     mutating func allocateSlot() -> Int32 {
         if let slot = freeSlots.popLast() { return slot }
-        entries.append(nil)
+        entries.append(.vacant)
         positions.append(TaskHeap.absent)
         return Int32(entries.count - 1)
+    }
+
+    /// Frees a slot whose task has left the queue (and its heap).
+    mutating func release(_ slot: Int32) {
+        entries[Int(slot)] = .vacant
+        freeSlots.append(slot)
     }
 
     /// Takes a slot's item out of its bucket's heap, if it is there.
@@ -243,10 +252,28 @@ public struct TieredTaskQueue: Sendable {
         buckets[Int(bucket)].heap.remove(at: Int(position), positions: &positions)
     }
 
-    mutating func addUsage(_ request: TaskRequest, bucket: Int32) {
-        running[request.id] = RunningUsage(bucket: bucket, resources: request.resources)
-        buckets[Int(bucket)].usage += request.resources
-        buckets[Int(bucket)].runningCount += 1
+    /// Counts a slot's task as running: against its bucket, out of its heap.
+    mutating func markRunning(_ slot: Int32) {
+        let bucket = Int(entries[Int(slot)].bucket)
+        entries[Int(slot)].isRunning = true
+        buckets[bucket].usage += entries[Int(slot)].task.request.resources
+        buckets[bucket].runningCount += 1
+        runningCount += 1
+    }
+
+    /// Stops counting a slot's task as running (it ended, or its placement was undone).
+    mutating func markQueued(_ slot: Int32) {
+        let bucket = Int(entries[Int(slot)].bucket)
+        entries[Int(slot)].isRunning = false
+        let left = buckets[bucket].usage - entries[Int(slot)].task.request.resources
+        buckets[bucket].usage = Resources(
+            cpus: max(0, left.cpus),
+            memoryMB: max(0, left.memoryMB),
+            diskMB: max(0, left.diskMB),
+            networkMbps: max(0, left.networkMbps)
+        )
+        buckets[bucket].runningCount -= 1
+        runningCount -= 1
     }
 }
 
@@ -283,17 +310,21 @@ struct QueueEntry: Sendable {
     var bucket: Int32
     /// What became of it in the last iteration that tried it.
     var outcome = PendingReason.awaitingIteration
+    /// Placed (or recorded as running): counted against its bucket, in no heap.
+    var isRunning = false
 
     /// When it could first be placed: enqueued, or its ready-at time if later.
     var eligibleAt: Instant { max(submittedAt, task.readyAt ?? submittedAt) }
 
     func heapItem(slot: Int32) -> HeapItem {
-        HeapItem(eligibleAt: eligibleAt, sequence: sequence, slot: slot)
+        HeapItem(eligibleAt: eligibleAt.heapNanoseconds, sequence: sequence, slot: slot)
     }
-}
 
-/// What a running task counts against its bucket.
-struct RunningUsage: Sendable {
-    var bucket: Int32
-    var resources: Resources
+    /// What a free slot holds.
+    static let vacant = QueueEntry(
+        task: QueuedTask(TaskRequest(id: "", resources: .zero)),
+        sequence: 0,
+        submittedAt: .zero,
+        bucket: -1
+    )
 }

@@ -38,6 +38,9 @@ public actor SchedulingService {
     private var offeredLeases: [Lease] = []
     /// Tasks the service holds, queued or running, so submissions are checked at once.
     private var tracked: [TaskID: TrackedState] = [:]
+    /// Tasks ended since the changes were last applied: if the iteration in flight
+    /// places one, it is not tracked again, since its end is still to be applied.
+    private var endedSinceApplied = Set<TaskID>()
     /// How many tiers the queue has, to check submissions without the core.
     private var tierCount: Int
     private var paused = false
@@ -70,8 +73,7 @@ public actor SchedulingService {
         (results, resultsContinuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         (wakeUps, wakeUpContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         tierCount = queue.configuration.tiers.count
-        for id in queue.slotOfTask.keys { tracked[id] = .queued }
-        for id in queue.running.keys { tracked[id] = .running }
+        for (id, slot) in queue.slotOfTask { tracked[id] = queue.entries[Int(slot)].isRunning ? .running : .queued }
         core = Core(scheduler: scheduler, queue: queue)
     }
 
@@ -160,6 +162,7 @@ public actor SchedulingService {
     public func taskEnded(_ id: TaskID) -> Bool {
         guard tracked.removeValue(forKey: id) != nil else { return false }
         changes.append(.ended(id))
+        endedSinceApplied.insert(id)
         changed()
         return true
     }
@@ -327,6 +330,7 @@ public actor SchedulingService {
         let leases = offeredLeases
         changes = []
         offeredLeases = []
+        endedSinceApplied = []
         iterationCount += 1
         let number = iterationCount
         let iteration = await withTaskExecutorPreference(iterationExecutor) {
@@ -334,7 +338,9 @@ public actor SchedulingService {
         }
         guard let returned = handoff.take() else { return }
         core = returned
-        for placement in iteration.placements { tracked[placement.taskID] = .running }
+        for placement in iteration.placements where !endedSinceApplied.contains(placement.taskID) {
+            tracked[placement.taskID] = .running
+        }
         retrack(iteration.rejectedTasks, queue: returned.queue)
         let waiters = coreWaiters
         coreWaiters = []
@@ -407,6 +413,7 @@ public actor SchedulingService {
                 var rejected: [RejectedTask] = []
                 for change in changes { current.apply(change, rejected: &rejected) }
                 changes = []
+                endedSinceApplied = []
                 retrack(rejected, queue: current.queue)
                 defer { core = current }
                 return try body(&current)

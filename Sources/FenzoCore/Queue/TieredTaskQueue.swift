@@ -57,14 +57,27 @@ public struct TieredTaskQueue: Sendable {
     ///   - now: when it is enqueued; with its ready-at time, this orders it in its bucket.
     public mutating func enqueue(_ task: QueuedTask, at now: Instant) throws(TaskQueueError) {
         try check(task)
-        if let slot = slotOfTask[task.id] { throw .duplicateTask(task.id, running: entries[Int(slot)].isRunning) }
-        let bucket = bucketIndex(tier: task.tier, group: task.capacityGroup)
+        try insert(task, at: now)
+    }
+
+    /// Queues a task already checked (by `check(_:tierCount:)`), refusing only a
+    /// duplicate id: the scheduling service checks at submission, so it does not check
+    /// twice.
+    mutating func insert(_ task: QueuedTask, at now: Instant) throws(TaskQueueError) {
+        guard task.tier >= 0 && task.tier < bucketsOfTier.count else {
+            throw .unknownTier(task.id, tier: task.tier, tierCount: bucketsOfTier.count)
+        }
         let slot = allocateSlot()
-        let entry = QueueEntry(task: task, sequence: nextSequence, submittedAt: now, bucket: bucket)
+        // One hash for the duplicate check and the insertion.
+        if let existing = slotOfTask.updateValue(slot, forKey: task.id) {
+            slotOfTask[task.id] = existing
+            freeSlots.append(slot)
+            throw .duplicateTask(task.id, running: entries[Int(existing)].isRunning)
+        }
+        let bucket = bucketIndex(tier: task.tier, group: task.capacityGroup)
+        entries[Int(slot)] = QueueEntry(task: task, sequence: nextSequence, submittedAt: now, bucket: bucket)
         nextSequence += 1
-        entries[Int(slot)] = entry
-        slotOfTask[task.id] = slot
-        buckets[Int(bucket)].heap.insert(entry.heapItem(slot: slot), positions: &positions)
+        buckets[Int(bucket)].heap.insert(entries[Int(slot)].heapItem(slot: slot), positions: &positions)
     }
 
     /// Takes a queued task out of the queue; nil if it is not queued.

@@ -451,7 +451,7 @@ struct Core: Sendable {
         switch change {
         case .submit(let task, let at):
             do throws(TaskQueueError) {
-                try queue.enqueue(task, at: at)
+                try queue.insert(task, at: at)
             } catch {
                 rejected.append(RejectedTask(task: task, error: error))
             }

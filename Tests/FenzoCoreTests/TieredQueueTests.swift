@@ -516,6 +516,78 @@ struct TieredQueuePolicyTests {
         #expect(result.placements.map(\.taskID) == expected)
     }
 
+    @Test("over many iterations of random changes, each iteration places the first ready tasks in line")
+    func manyIterationsFollowTheModel() throws {
+        var random = SplitMix(seed: 29)
+        var queue = TieredTaskQueue()
+        var scheduler = Fixtures.scheduler()
+        var model: [TaskID: (eligible: Double, sequence: Int)] = [:]
+        var running: [TaskID] = []
+        var submitted = 0
+        for iteration in 0..<40 {
+            let now = Double(iteration * 10)
+            for _ in 0..<400 {
+                switch random.next() % 8 {
+                case 0, 1, 2:
+                    let readyAt = random.next() % 3 == 0 ? now + Double(random.next() % 200) : nil
+                    let id = TaskID("t\(submitted)")
+                    try queue.enqueue(
+                        QueueFixtures.queued(id.rawValue, readyAt: readyAt.map { .seconds($0) }),
+                        at: .seconds(now)
+                    )
+                    model[id] = (max(now, readyAt ?? now), submitted)
+                    submitted += 1
+                case 3, 4:
+                    let id = TaskID("t\(random.next() % UInt64(max(submitted, 1)))")
+                    #expect((queue.remove(id) != nil) == (model.removeValue(forKey: id) != nil))
+                case 5:
+                    let id = TaskID("t\(random.next() % UInt64(max(submitted, 1)))")
+                    guard let known = model[id] else { continue }
+                    let readyAt = now + Double(random.next() % 100)
+                    try queue.setReadyAt(.seconds(readyAt), for: id)
+                    model[id] = (readyAt, known.sequence)
+                default:
+                    guard !running.isEmpty else { continue }
+                    let id = running.remove(at: Int(random.next() % UInt64(running.count)))
+                    let ended = queue.taskEnded(id)
+                    #expect(ended)
+                    try scheduler.removeRunningTask(id)
+                }
+            }
+            let capacity = 25
+            let result = queue.schedule(
+                on: &scheduler,
+                newLeases: [Fixtures.lease("host\(iteration)", cpus: Double(capacity))],
+                at: .seconds(now)
+            )
+            let expected = model.filter { $0.value.eligible <= now }.sorted {
+                $0.value.eligible != $1.value.eligible
+                    ? $0.value.eligible < $1.value.eligible : $0.value.sequence < $1.value.sequence
+            }.prefix(capacity).map(\.key)
+            #expect(result.placements.map(\.taskID) == expected, "iteration \(iteration)")
+            for id in expected { model[id] = nil }
+            running += expected
+            #expect(queue.count == model.count)
+            #expect(queue.runningCount == running.count)
+        }
+    }
+
+    @Test("removing most of a large bucket between iterations keeps the rest, in order")
+    func removingMostOfABucket() throws {
+        var queue = TieredTaskQueue()
+        for index in 0..<5_000 { try queue.enqueue(QueueFixtures.queued("t\(index)"), at: .seconds(Double(index))) }
+        for index in 0..<5_000 where index % 5 != 0 { queue.remove(TaskID("t\(index)")) }
+        #expect(queue.count == 1_000)
+        var scheduler = Fixtures.scheduler()
+        let result = queue.schedule(
+            on: &scheduler,
+            newLeases: [Fixtures.lease("big", cpus: 1_000)],
+            at: .seconds(5_000)
+        )
+        #expect(result.placements.map(\.taskID) == (0..<1_000).map { TaskID("t\($0 * 5)") })
+        #expect(queue.count == 0)
+    }
+
     @Test("shrinking the tiers is refused while the dropped tier holds tasks")
     func droppingAUsedTierIsRefused() throws {
         var queue = TieredTaskQueue()

@@ -63,10 +63,11 @@ extension TieredTaskQueue {
 
 /// One iteration's walk over the queue: the task source the scheduler draws from.
 ///
-/// Tasks handed out leave their bucket's heap; placed ones leave the queue, the others
-/// go back when the iteration ends (`finish`), so each ready task is tried once.
+/// Each bucket's line is walked with a cursor, so each ready task is handed out once.
+/// A placed task is marked running and its item goes stale; a task not placed stays
+/// where it was, with its reasons.
 struct QueuePass: TaskSource {
-    var queue: TieredTaskQueue
+    var queue = TieredTaskQueue()
     let now: Instant
     private let nowNanoseconds: Int64
     let fleetCapacity: Resources
@@ -78,40 +79,36 @@ struct QueuePass: TaskSource {
     private var tierCapacity = Resources.zero
     /// The tier's buckets that may still have ready tasks, as a binary heap by share.
     private var active: [ActiveBucket] = []
+    /// Where each bucket's walk has got to in its line's run, by bucket index.
+    private var cursors: [Int] = []
     /// The task handed out last, until the scheduler says what became of it.
     private var current: (slot: Int32, bucket: Int32)?
-    /// Slots handed out or held back and not placed, to put back in their heaps.
-    private var tried: [Int32] = []
     private var placed: [(slot: Int32, hostname: HostName)] = []
     /// Tasks the queue held back, with why.
     private(set) var held: [TaskFailure] = []
 
     /// A pass with an empty queue; the caller swaps its queue in.
     init(now: Instant, fleetCapacity: Resources, usesHostGroups: Bool) {
-        queue = TieredTaskQueue()
         self.now = now
-        nowNanoseconds = now.heapNanoseconds
+        nowNanoseconds = now.lineNanoseconds
         self.fleetCapacity = fleetCapacity
         self.usesHostGroups = usesHostGroups
     }
 
     mutating func nextTask() -> TaskRequest? {
-        if let current {
-            tried.append(current.slot)
-            self.current = nil
-        }
+        current = nil
         while true {
             guard let top = active.first else {
                 guard advanceTier() else { return nil }
                 continue
             }
             let bucket = Int(top.bucket)
-            guard let head = queue.buckets[bucket].heap.first, head.eligibleAt <= nowNanoseconds else {
+            guard let item = readyItem(of: bucket) else {
                 removeTopBucket()
                 continue
             }
-            _ = queue.buckets[bucket].heap.popFirst(positions: &queue.positions)
-            let slot = Int(head.slot)
+            cursors[bucket] += 1
+            let slot = Int(item.slot)
             var request = queue.entries[slot].task.request
             let usage = queue.buckets[bucket].usage
             if let cap = queue.buckets[bucket].policy.cap,
@@ -124,7 +121,7 @@ struct QueuePass: TaskSource {
                     used: usage[kind],
                     needed: request.resources[kind]
                 )
-                hold(head.slot, request, reason)
+                hold(item.slot, request, reason)
                 continue
             }
             let pinned = queue.entries[slot].task.hostGroup
@@ -136,10 +133,10 @@ struct QueuePass: TaskSource {
                     .hostAttributeValue(attribute: queue.configuration.hostGroups.attribute, values: groups)
                 )
             case .nowhere(let reason):
-                hold(head.slot, request, reason)
+                hold(item.slot, request, reason)
                 continue
             }
-            current = (head.slot, top.bucket)
+            current = (item.slot, top.bucket)
             return request
         }
     }
@@ -147,7 +144,7 @@ struct QueuePass: TaskSource {
     mutating func taskPlaced(_ assignment: TaskAssignment) {
         guard let current, queue.entries[Int(current.slot)].task.id == assignment.taskID else { return }
         self.current = nil
-        queue.markRunning(current.slot)
+        queue.markRunning(current.slot, fromLine: true)
         placed.append((current.slot, assignment.hostname))
         // The bucket served is the one on top; its share grew, so it may sink.
         if let top = active.first, top.bucket == current.bucket {
@@ -160,21 +157,14 @@ struct QueuePass: TaskSource {
         guard let current, queue.entries[Int(current.slot)].task.id == failure.taskID else { return }
         self.current = nil
         queue.entries[Int(current.slot)].outcome = .notPlaced(failure.reasons)
-        tried.append(current.slot)
     }
 
-    /// Puts back what was tried and not placed; if the iteration was abandoned, undoes
-    /// its placements too. Returns the placements that stand.
+    /// If the iteration was abandoned, undoes its placements (the tasks are back where
+    /// they were in their lines). Returns the placements that stand.
     mutating func finish(_ result: SchedulingResult) -> [QueuedPlacement] {
-        if let current {
-            tried.append(current.slot)
-            self.current = nil
-        }
+        current = nil
         if result.error != nil {
-            for (slot, _) in placed {
-                queue.markQueued(slot)
-                tried.append(slot)
-            }
+            for (slot, _) in placed { queue.unmarkRunning(slot, backInLine: true) }
             placed = []
             for failure in result.failures {
                 if let slot = queue.slotOfTask[failure.taskID] {
@@ -182,11 +172,6 @@ struct QueuePass: TaskSource {
                 }
             }
         }
-        for slot in tried where queue.positions[Int(slot)] == TaskHeap.absent {
-            let item = queue.entries[Int(slot)].heapItem(slot: slot)
-            queue.buckets[Int(queue.entries[Int(slot)].bucket)].heap.insert(item, positions: &queue.positions)
-        }
-        tried = []
         return placed.map { slot, hostname in
             // Field by field: copying the whole entry out would retain all it holds.
             let index = Int(slot)
@@ -203,22 +188,39 @@ struct QueuePass: TaskSource {
 
     // MARK: Walking the tiers
 
+    /// The bucket's next live item if it is ready, the cursor moved up to it past stale
+    /// items; nil when the bucket has no more ready tasks.
+    private mutating func readyItem(of bucket: Int) -> LineItem? {
+        var cursor = cursors[bucket]
+        defer { cursors[bucket] = cursor }
+        while cursor < queue.buckets[bucket].line.run.count {
+            let item = queue.buckets[bucket].line.run[cursor]
+            if queue.isLive(item) { return item.eligibleAt <= nowNanoseconds ? item : nil }
+            cursor += 1
+        }
+        return nil
+    }
+
     private mutating func hold(_ slot: Int32, _ request: TaskRequest, _ reason: FailureReason) {
         queue.entries[Int(slot)].outcome = .notPlaced([reason])
         held.append(TaskFailure(request: request, reasons: [reason]))
-        tried.append(slot)
     }
 
-    /// Moves on to the next tier that has buckets; false when none is left.
+    /// Moves on to the next tier that has ready tasks; false when none is left.
     private mutating func advanceTier() -> Bool {
+        if cursors.count < queue.buckets.count {
+            cursors += Array(repeating: 0, count: queue.buckets.count - cursors.count)
+        }
         while tier + 1 < queue.bucketsOfTier.count {
             tier += 1
             tierCapacity = queue.configuration.tiers[tier].capacity ?? fleetCapacity
-            active = queue.bucketsOfTier[tier].compactMap { bucket in
-                guard let head = queue.buckets[Int(bucket)].heap.first, head.eligibleAt <= nowNanoseconds else {
-                    return nil
-                }
-                return ActiveBucket(key: key(of: Int(bucket)), bucket: bucket)
+            active = []
+            for bucket in queue.bucketsOfTier[tier] where queue.buckets[Int(bucket)].queuedCount > 0 {
+                queue.prepareLine(Int(bucket))
+                cursors[Int(bucket)] = 0
+                // A bucket whose first live task is not ready has none ready.
+                guard readyItem(of: Int(bucket)) != nil else { continue }
+                active.append(ActiveBucket(key: key(of: Int(bucket)), bucket: bucket))
             }
             guard !active.isEmpty else { continue }
             for position in stride(from: active.count / 2 - 1, through: 0, by: -1) { siftDown(position) }

@@ -10,9 +10,10 @@
 /// ran before it existed from `recordRunning(_:)`, and of tasks that end from
 /// `taskEnded(_:)`.
 ///
-/// Enqueue, remove, `setReadyAt` and `move` cost O(log n) in the bucket's size; an
-/// iteration costs O(log n) per task it hands out plus O(b log b) per tier for its b
-/// buckets. A value with no I/O and no clock: time is passed in.
+/// Enqueue, remove, `setReadyAt` and `move` cost O(1) amortized (see `WaitingLine`); an
+/// iteration costs O(1) per task it hands out, plus O(p log p) for the p tasks that
+/// arrived out of order since the last one, plus O(b log b) per tier for its b buckets.
+/// A value with no I/O and no clock: time is passed in.
 public struct TieredTaskQueue: Sendable {
     public private(set) var configuration: TaskQueueConfiguration
 
@@ -21,8 +22,6 @@ public struct TieredTaskQueue: Sendable {
     /// instead of copying the whole entry out. A placed task keeps its slot, marked
     /// running, so placing and ending it cost no hashing beyond the id lookup.
     var entries: [QueueEntry] = []
-    /// Each slot's position in its bucket's heap, or `TaskHeap.absent`.
-    var positions: [Int32] = []
     var freeSlots: [Int32] = []
     var slotOfTask: [TaskID: Int32] = [:]
     var buckets: [QueueBucket] = []
@@ -32,6 +31,8 @@ public struct TieredTaskQueue: Sendable {
     /// How many entries are running tasks.
     public private(set) var runningCount = 0
     var nextSequence: UInt64 = 0
+    /// The id the next line item gets; 0 means "no item".
+    var nextItemID: UInt64 = 1
 
     /// An empty queue with two tiers, 0 (critical) and 1 (flex), and no shares, caps or
     /// host groups.
@@ -77,7 +78,7 @@ public struct TieredTaskQueue: Sendable {
         let bucket = bucketIndex(tier: task.tier, group: task.capacityGroup)
         entries[Int(slot)] = QueueEntry(task: task, sequence: nextSequence, submittedAt: now, bucket: bucket)
         nextSequence += 1
-        buckets[Int(bucket)].heap.insert(entries[Int(slot)].heapItem(slot: slot), positions: &positions)
+        link(slot)
     }
 
     /// Takes a queued task out of the queue; nil if it is not queued.
@@ -85,39 +86,36 @@ public struct TieredTaskQueue: Sendable {
     public mutating func remove(_ id: TaskID) -> QueuedTask? {
         guard let slot = slotOfTask[id], !entries[Int(slot)].isRunning else { return nil }
         slotOfTask[id] = nil
-        let entry = entries[Int(slot)]
-        unlink(slot, from: entry.bucket)
+        let task = entries[Int(slot)].task
+        unlink(slot)
         release(slot)
-        return entry.task
+        return task
     }
 
     /// Sets when a queued task may next be tried (a retry backoff, say); nil: now. The
     /// task keeps its place among tasks that became ready at the same time.
     public mutating func setReadyAt(_ readyAt: Instant?, for id: TaskID) throws(TaskQueueError) {
         guard let slot = slotOfTask[id], !entries[Int(slot)].isRunning else { throw .unknownTask(id) }
-        var entry = entries[Int(slot)]
-        unlink(slot, from: entry.bucket)
-        entry.task.readyAt = readyAt
-        entry.outcome = .awaitingIteration
-        entries[Int(slot)] = entry
-        buckets[Int(entry.bucket)].heap.insert(entry.heapItem(slot: slot), positions: &positions)
+        unlink(slot)
+        entries[Int(slot)].task.readyAt = readyAt
+        entries[Int(slot)].outcome = .awaitingIteration
+        link(slot)
     }
 
     /// Moves a queued task to another tier or capacity group, keeping its place in line
     /// by when it was enqueued.
     public mutating func move(_ id: TaskID, toTier tier: Int, capacityGroup: CapacityGroupName) throws(TaskQueueError) {
         guard let slot = slotOfTask[id], !entries[Int(slot)].isRunning else { throw .unknownTask(id) }
-        var entry = entries[Int(slot)]
         guard tier >= 0 && tier < configuration.tiers.count else {
             throw .unknownTier(id, tier: tier, tierCount: configuration.tiers.count)
         }
-        unlink(slot, from: entry.bucket)
-        entry.task.tier = tier
-        entry.task.capacityGroup = capacityGroup
-        entry.bucket = bucketIndex(tier: tier, group: capacityGroup)
-        entry.outcome = .awaitingIteration
-        entries[Int(slot)] = entry
-        buckets[Int(entry.bucket)].heap.insert(entry.heapItem(slot: slot), positions: &positions)
+        unlink(slot)
+        let bucket = bucketIndex(tier: tier, group: capacityGroup)
+        entries[Int(slot)].task.tier = tier
+        entries[Int(slot)].task.capacityGroup = capacityGroup
+        entries[Int(slot)].bucket = bucket
+        entries[Int(slot)].outcome = .awaitingIteration
+        link(slot)
     }
 
     /// A queued task, or nil if it is not queued.
@@ -132,7 +130,7 @@ public struct TieredTaskQueue: Sendable {
     /// How many tasks are queued in one tier.
     public func count(inTier tier: Int) -> Int {
         guard tier >= 0 && tier < bucketsOfTier.count else { return 0 }
-        return bucketsOfTier[tier].reduce(0) { $0 + buckets[Int($1)].heap.count }
+        return bucketsOfTier[tier].reduce(0) { $0 + buckets[Int($1)].queuedCount }
     }
 
     /// Why a queued task is not running yet; nil if it is not queued.
@@ -158,7 +156,7 @@ public struct TieredTaskQueue: Sendable {
         entries[Int(slot)] = QueueEntry(task: task, sequence: nextSequence, submittedAt: .zero, bucket: bucket)
         nextSequence += 1
         slotOfTask[task.id] = slot
-        markRunning(slot)
+        markRunning(slot, fromLine: false)
     }
 
     /// Stops counting a running task against its capacity group; returns whether the
@@ -166,7 +164,7 @@ public struct TieredTaskQueue: Sendable {
     @discardableResult
     public mutating func taskEnded(_ id: TaskID) -> Bool {
         guard let slot = slotOfTask[id], entries[Int(slot)].isRunning else { return false }
-        markQueued(slot)
+        unmarkRunning(slot, backInLine: false)
         slotOfTask[id] = nil
         release(slot)
         return true
@@ -191,7 +189,7 @@ public struct TieredTaskQueue: Sendable {
         guard problems.isEmpty else { throw .invalidConfiguration(problems) }
         for tier in newConfiguration.tiers.count..<max(newConfiguration.tiers.count, bucketsOfTier.count) {
             let tasks = bucketsOfTier[tier].reduce(0) {
-                $0 + buckets[Int($1)].heap.count + buckets[Int($1)].runningCount
+                $0 + buckets[Int($1)].queuedCount + buckets[Int($1)].runningCount
             }
             if tasks > 0 { throw .tierStillUsed(tier, tasks: tasks) }
         }
@@ -248,36 +246,77 @@ public struct TieredTaskQueue: Sendable {
     mutating func allocateSlot() -> Int32 {
         if let slot = freeSlots.popLast() { return slot }
         entries.append(.vacant)
-        positions.append(TaskHeap.absent)
         return Int32(entries.count - 1)
     }
 
-    /// Frees a slot whose task has left the queue (and its heap).
+    /// Frees a slot whose task has left the queue (and its line).
     mutating func release(_ slot: Int32) {
         entries[Int(slot)] = .vacant
         freeSlots.append(slot)
     }
 
-    /// Takes a slot's item out of its bucket's heap, if it is there.
-    mutating func unlink(_ slot: Int32, from bucket: Int32) {
-        let position = positions[Int(slot)]
-        guard position != TaskHeap.absent else { return }
-        buckets[Int(bucket)].heap.remove(at: Int(position), positions: &positions)
+    /// Puts a queued slot's task in its bucket's line, with a new item.
+    mutating func link(_ slot: Int32) {
+        let bucket = Int(entries[Int(slot)].bucket)
+        let item = LineItem(
+            eligibleAt: entries[Int(slot)].eligibleAt.lineNanoseconds,
+            sequence: entries[Int(slot)].sequence,
+            id: nextItemID,
+            slot: slot
+        )
+        nextItemID += 1
+        entries[Int(slot)].lineItem = item.id
+        buckets[bucket].line.add(item)
+        buckets[bucket].queuedCount += 1
     }
 
-    /// Counts a slot's task as running: against its bucket, out of its heap.
-    mutating func markRunning(_ slot: Int32) {
+    /// Takes a queued slot's task out of its bucket's line: its item goes stale.
+    mutating func unlink(_ slot: Int32) {
+        let bucket = Int(entries[Int(slot)].bucket)
+        entries[Int(slot)].lineItem = 0
+        buckets[bucket].queuedCount -= 1
+        buckets[bucket].line.noteStale()
+        if buckets[bucket].line.needsCompaction { prepareLine(bucket) }
+    }
+
+    /// Whether a line item is still its task's own, and the task still queued.
+    @inline(__always)
+    func isLive(_ item: LineItem) -> Bool {
+        entries[Int(item.slot)].lineItem == item.id && !entries[Int(item.slot)].isRunning
+    }
+
+    /// Merges a bucket's pending items and drops stale ones, as `WaitingLine.prepare`.
+    mutating func prepareLine(_ bucket: Int) {
+        // Moved out so the line is not copied while `isLive` reads the entries.
+        var line = buckets[bucket].line
+        buckets[bucket].line = WaitingLine()
+        line.prepare { isLive($0) }
+        buckets[bucket].line = line
+    }
+
+    /// Counts a slot's task as running, against its bucket; a task placed out of its
+    /// line leaves its item there, stale.
+    mutating func markRunning(_ slot: Int32, fromLine: Bool) {
         let bucket = Int(entries[Int(slot)].bucket)
         entries[Int(slot)].isRunning = true
         buckets[bucket].usage += entries[Int(slot)].task.request.resources
         buckets[bucket].runningCount += 1
         runningCount += 1
+        if fromLine {
+            buckets[bucket].queuedCount -= 1
+            buckets[bucket].line.noteStale()
+        }
     }
 
-    /// Stops counting a slot's task as running (it ended, or its placement was undone).
-    mutating func markQueued(_ slot: Int32) {
+    /// Stops counting a slot's task as running: it ended, or (`backInLine`) its placement
+    /// was undone within the iteration, and its item in the line is live again.
+    mutating func unmarkRunning(_ slot: Int32, backInLine: Bool) {
         let bucket = Int(entries[Int(slot)].bucket)
         entries[Int(slot)].isRunning = false
+        if backInLine {
+            buckets[bucket].queuedCount += 1
+            buckets[bucket].line.noteRevived()
+        }
         let left = buckets[bucket].usage - entries[Int(slot)].task.request.resources
         buckets[bucket].usage = Resources(
             cpus: max(0, left.cpus),
@@ -299,7 +338,9 @@ struct BucketKey: Hashable, Sendable {
 struct QueueBucket: Sendable {
     let key: BucketKey
     var policy: CapacityGroupPolicy
-    var heap = TaskHeap()
+    var line = WaitingLine()
+    /// How many of its tasks are queued (live in the line).
+    var queuedCount = 0
     /// What the bucket's running tasks use.
     var usage: Resources = .zero
     var runningCount = 0
@@ -323,15 +364,13 @@ struct QueueEntry: Sendable {
     var bucket: Int32
     /// What became of it in the last iteration that tried it.
     var outcome = PendingReason.awaitingIteration
-    /// Placed (or recorded as running): counted against its bucket, in no heap.
+    /// Placed (or recorded as running): counted against its bucket, not waiting.
     var isRunning = false
+    /// The id of its item in its bucket's line; 0 while it has none.
+    var lineItem: UInt64 = 0
 
     /// When it could first be placed: enqueued, or its ready-at time if later.
     var eligibleAt: Instant { max(submittedAt, task.readyAt ?? submittedAt) }
-
-    func heapItem(slot: Int32) -> HeapItem {
-        HeapItem(eligibleAt: eligibleAt.heapNanoseconds, sequence: sequence, slot: slot)
-    }
 
     /// What a free slot holds.
     static let vacant = QueueEntry(

@@ -260,7 +260,8 @@ public actor SchedulingService {
         wakeUpContinuation.yield()
     }
 
-    /// Asks for an iteration as soon as the one in flight, if any, has finished.
+    /// Asks for an iteration as soon as the one in flight, if any, has finished (none
+    /// runs while paused: `resume()` starts one).
     public func requestIteration() {
         wakeUpContinuation.yield()
     }
@@ -288,8 +289,8 @@ public actor SchedulingService {
     }
 
     /// Stops the service: `run()` returns once the iteration in flight, if any, has
-    /// finished and its result is delivered; `results` then finishes. Changes after this
-    /// are refused.
+    /// finished and its result is delivered; `results` then finishes. Submissions and
+    /// offers after this are refused.
     public func shutdown() {
         switch phase {
         case .idle: stop()

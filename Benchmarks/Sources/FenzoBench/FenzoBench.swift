@@ -183,11 +183,11 @@ extension FenzoBench {
         @Flag(help: "A small set that finishes in under two minutes.")
         var quick = false
 
-        @Option(help: "The report to write (its generated section is replaced).")
-        var report = "Docs/benchmarks.md"
+        @Option(help: "The report to write (its generated section is replaced); default Docs/benchmarks.md.")
+        var report: String?
 
-        @Option(help: "Folder for the CSV files.")
-        var csvDirectory = "Docs/benchmarks"
+        @Option(help: "Folder for the CSV files: Docs/benchmarks, or bench-out/benchmarks with --quick.")
+        var csvDirectory: String?
 
         @Option(help: "Only these strategies (comma-separated names).")
         var strategies: String?
@@ -207,8 +207,13 @@ extension FenzoBench {
                 let outcome = comparison.run { line in
                     FileHandle.standardError.write(Data((line + "\n").utf8))
                 }
-                try ComparisonReport(outcome: outcome).write(reportPath: report, csvDirectory: csvDirectory)
-                print("wrote \(report) and CSVs under \(csvDirectory); plot them with python3 Benchmarks/plots.py")
+                let reportPath = report ?? (quick ? "bench-out/benchmarks.md" : "Docs/benchmarks.md")
+                let csvPath = csvDirectory ?? (quick ? "bench-out/benchmarks" : "Docs/benchmarks")
+                try ComparisonReport(outcome: outcome).write(reportPath: reportPath, csvDirectory: csvPath)
+                print(
+                    "wrote \(reportPath) and CSVs under \(csvPath); "
+                        + "plot them with python3 Benchmarks/plots.py \(csvPath) \(quick ? csvPath : "Docs")"
+                )
                 if outcome.invalidResults > 0 {
                     throw fail(
                         .invalidArgument("\(outcome.invalidResults) result(s) were invalid; see the report"),

@@ -48,10 +48,10 @@ public struct ComparisonPlan: Sendable {
             seed: seed,
             workloads: workloads,
             strategies: PackingStrategy.all,
-            exhaustiveLimit: 1000 * 4000,
+            exhaustiveLimit: 10000 * 40000,
             timelineWorkload: WorkloadSpec(.churn, hosts: 1000, tasks: 4000),
-            hostSweep: [1000, 2000, 5000, 10000, 20000].map { WorkloadSpec(.batch, hosts: $0, tasks: 4000) },
-            taskSweep: [5000, 10000, 20000, 40000].map { WorkloadSpec(.batch, hosts: 10000, tasks: $0) },
+            hostSweep: [5000, 10000, 20000, 50000].map { WorkloadSpec(.batch, hosts: $0, tasks: 10000) },
+            taskSweep: [5000, 10000, 20000, 50000, 100_000].map { WorkloadSpec(.batch, hosts: 25000, tasks: $0) },
             sweepStrategies: [PackingStrategy.recommendedName, "bestFitCpuMemory"],
             sweepRepeats: 3
         )

@@ -108,7 +108,7 @@ public struct ComparisonReport: Sendable {
         let formatter = ISO8601DateFormatter()
         text.append("## Results (\(plan.name) comparison, generated)")
         text.append("")
-        text.append("- Command: `\(command)` (seed \(plan.seed)), then `python3 Benchmarks/plots.py`.")
+        text.append("- Command: `\(command)` (seed \(plan.seed)), then `python3 Benchmarks/plots.py` for the plots.")
         text.append("- Run: \(formatter.string(from: outcome.startedAt)), \(Self.machine()).")
         text.append(
             "- Load average (1/5/15 min) before: \(outcome.loadBefore); after: \(outcome.loadAfter). "
@@ -137,12 +137,17 @@ public struct ComparisonReport: Sendable {
         outcome.rows.first { $0.spec == spec && $0.strategy == strategy }
     }
 
-    /// The best row of a workload: fewest failures, then fewest hosts at peak, then mean.
+    /// How rows rank: fewest failures, then fewest hosts (at peak for a batch, time-weighted
+    /// mean for a replay over time, where hosts that empty out can be given back).
+    static func rank(_ row: ComparisonRow) -> (Int, Double, Double) {
+        let peak = Double(row.report.hostsUsedPeak)
+        let mean = (row.report.meanHostsUsed * 100).rounded() / 100
+        return row.spec.shape == .churn ? (row.report.failed, mean, peak) : (row.report.failed, peak, mean)
+    }
+
+    /// The best row of a workload by `rank`.
     static func best(_ rows: [ComparisonRow]) -> ComparisonRow? {
-        rows.min {
-            ($0.report.failed, $0.report.hostsUsedPeak, $0.report.meanHostsUsed)
-                < ($1.report.failed, $1.report.hostsUsedPeak, $1.report.meanHostsUsed)
-        }
+        rows.min { rank($0) < rank($1) }
     }
 
     private func targetsSection() -> [String] {
@@ -203,8 +208,10 @@ public struct ComparisonReport: Sendable {
                 }
             }
             guard !specs.isEmpty else { continue }
+            let measure = shape == .churn ? "mean hosts" : "hosts at peak"
             text.append(
-                "| \(shape.rawValue): \(recommended) uses no more hosts (peak) than first fit and best fit | "
+                "| \(shape.rawValue): \(recommended) fails no more tasks and uses no more \(measure) than first fit "
+                    + "and best fit (cpu, memory, cpu+memory) | "
                     + (worse.isEmpty ? "on all \(specs.count) sizes" : worse.joined(separator: "; "))
                     + " | \(mark(worse.isEmpty)) |"
             )
@@ -228,6 +235,13 @@ public struct ComparisonReport: Sendable {
         return text
     }
 
+    static func hostsText(_ row: ComparisonRow) -> String {
+        let hosts =
+            row.spec.shape == .churn
+            ? fixed(row.report.meanHostsUsed, 1) + " mean hosts" : "\(row.report.hostsUsedPeak) hosts"
+        return "\(hosts), \(row.report.failed) failed"
+    }
+
     /// The least-squares slope of log(seconds) against log(size).
     static func logSlope(_ points: [(Double, Double)]) -> Double? {
         let usable = points.filter { $0.0 > 0 && $0.1 > 0 }.map { (log($0.0), log($0.1)) }
@@ -243,19 +257,22 @@ public struct ComparisonReport: Sendable {
         var text = [
             "### Which strategy wins where",
             "",
-            "Fewest failed tasks first, then fewest hosts at peak, then fewest hosts on average.",
+            "Fewest failed tasks first, then fewest hosts: at peak for a batch, time-weighted mean for churn "
+                + "(where emptied hosts can be given back). Ties are listed together.",
             "",
-            "| workload | winner | hosts (peak) | bound | above bound | runner-up |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "| workload | winner | failed | hosts (peak) | mean hosts | bound (peak) | above bound | runner-up |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
         for spec in outcome.plan.workloads {
             let candidates = rows(spec)
             guard let winner = Self.best(candidates) else { continue }
-            let runnerUp = Self.best(candidates.filter { $0.strategy != winner.strategy })
+            let tied = candidates.filter { Self.rank($0) == Self.rank(winner) }.map(\.strategy)
+            let runnerUp = Self.best(candidates.filter { Self.rank($0) != Self.rank(winner) })
             text.append(
-                "| \(winner.workload) | \(winner.strategy) | \(winner.report.hostsUsedPeak) | "
+                "| \(winner.workload) | \(tied.joined(separator: ", ")) | \(winner.report.failed) | "
+                    + "\(winner.report.hostsUsedPeak) | \(Self.fixed(winner.report.meanHostsUsed, 1)) | "
                     + "\(winner.report.lowerBoundPeak) | \(Self.fixed((winner.report.ratio - 1) * 100, 2)) % | "
-                    + (runnerUp.map { "\($0.strategy) (\($0.report.hostsUsedPeak))" } ?? "-") + " |"
+                    + (runnerUp.map { "\($0.strategy) (\(Self.hostsText($0)))" } ?? "-") + " |"
             )
         }
         text.append("")

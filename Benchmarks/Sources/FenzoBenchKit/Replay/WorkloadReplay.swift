@@ -3,7 +3,9 @@ import FenzoCore
 /// Schedules a workload through FenzoCore's real scheduling iteration, playing the offer
 /// source, and records where every task went.
 ///
-/// A batch workload (no `submitAt`/`durationS`) is one iteration at time 0 with every host
+/// A round is one FenzoCore iteration, or one per phase for a strategy that places its
+/// tasks in phases (each phase's iteration sees the leases the previous one left).
+/// A batch workload (no `submitAt`/`durationS`) is one round at time 0 with every host
 /// offering its whole capacity. A timed workload is replayed in time order, one iteration
 /// every `interval` seconds of workload time: tasks whose `submitAt` has come join the
 /// queue, tasks whose duration has passed end (`removeRunningTask`) and their resources
@@ -43,41 +45,11 @@ public struct WorkloadReplay: Sendable {
     public func run(_ strategy: PackingStrategy) -> Run {
         var scheduler = TaskScheduler(configuration: strategy.configuration)
         let requests = strategy.usesSoftConstraints ? self.requests : hardOnlyRequests
+        let phaseOfTask = strategy.phases(of: workload.tasks)
+        let phaseCount = strategy.phases.count
         var state = ReplayState(hostCount: workload.hosts.count)
         for host in workload.hosts.indices { state.offer(host, Self.capacity(of: workload.hosts[host])) }
         let clock = ContinuousClock()
-
-        if !workload.isTimed {
-            let leases = state.takeLeases(workload.hosts, at: .zero)
-            let started = clock.now
-            let result = scheduler.schedule(requests, newLeases: leases, at: .zero)
-            let seconds = Self.seconds(clock.now - started)
-            var assignments: [ResultAssignment] = []
-            assignments.reserveCapacity(result.statistics.tasksPlaced)
-            for placed in result.assignments.lazy.flatMap(\.tasks) {
-                assignments.append(
-                    ResultAssignment(
-                        task: placed.taskID.rawValue,
-                        host: placed.hostname.rawValue,
-                        ports: placed.ports,
-                        at: 0
-                    )
-                )
-            }
-            let failures = result.failures.map {
-                ResultFailure(task: $0.taskID.rawValue, reasons: Self.reasons($0))
-            }
-            return finish(
-                strategy: strategy,
-                assignments: assignments,
-                failures: failures,
-                iterationSeconds: [seconds],
-                tasksPerIteration: [requests.count],
-                intervalS: nil
-            )
-        }
-
-        // Timed replay.
         var hostSlot: [String: Int] = [:]
         for (position, host) in workload.hosts.enumerated() { hostSlot[host.name] = position }
         let tasks = workload.tasks
@@ -93,6 +65,7 @@ public struct WorkloadReplay: Sendable {
         var assignments: [ResultAssignment] = []
         var iterationSeconds: [Double] = []
         var tasksPerIteration: [Int] = []
+        var schedulerCalls = 0
         var tick = 0
         var changed = true
         while true {
@@ -114,41 +87,49 @@ public struct WorkloadReplay: Sendable {
             }
             if !pending.isEmpty, changed {
                 let instant = Instant.seconds(now)
-                let leases = state.takeLeases(workload.hosts, at: instant)
-                let batch = pending.map { requests[$0] }
-                let started = clock.now
-                let result = scheduler.schedule(batch, newLeases: leases, at: instant)
-                iterationSeconds.append(Self.seconds(clock.now - started))
-                tasksPerIteration.append(batch.count)
                 var placedTasks = Set<Int>()
-                for hostAssignment in result.assignments {
-                    guard let slot = hostSlot[hostAssignment.hostname.rawValue] else { continue }
-                    state.offer(
-                        slot,
-                        OfferedResources(
-                            resources: hostAssignment.unused,
-                            ports: hostAssignment.unusedPorts.ranges,
-                            scalars: hostAssignment.unusedScalars
-                        )
-                    )
-                    for placed in hostAssignment.tasks {
-                        guard let task = taskOfID[placed.taskID.rawValue] else { continue }
-                        placedTasks.insert(task)
-                        assignments.append(
-                            ResultAssignment(
-                                task: placed.taskID.rawValue,
-                                host: placed.hostname.rawValue,
-                                ports: placed.ports,
-                                at: now
+                var roundSeconds = 0.0
+                // One round: a FenzoCore iteration per phase of the strategy (most have one).
+                for phase in 0..<phaseCount {
+                    let batch = phaseCount == 1 ? pending : pending.filter { phaseOfTask[$0] == phase }
+                    if batch.isEmpty { continue }
+                    let leases = state.takeLeases(workload.hosts, at: instant)
+                    let batchRequests = batch.map { requests[$0] }
+                    let started = clock.now
+                    let result = scheduler.schedule(batchRequests, newLeases: leases, at: instant)
+                    roundSeconds += Self.seconds(clock.now - started)
+                    schedulerCalls += 1
+                    for hostAssignment in result.assignments {
+                        guard let slot = hostSlot[hostAssignment.hostname.rawValue] else { continue }
+                        state.offer(
+                            slot,
+                            OfferedResources(
+                                resources: hostAssignment.unused,
+                                ports: hostAssignment.unusedPorts.ranges,
+                                scalars: hostAssignment.unusedScalars
                             )
                         )
-                        if let duration = tasks[task].durationS { ends.push(task, at: now + duration) }
+                        for placed in hostAssignment.tasks {
+                            guard let task = taskOfID[placed.taskID.rawValue] else { continue }
+                            placedTasks.insert(task)
+                            assignments.append(
+                                ResultAssignment(
+                                    task: placed.taskID.rawValue,
+                                    host: placed.hostname.rawValue,
+                                    ports: placed.ports,
+                                    at: now
+                                )
+                            )
+                            if let duration = tasks[task].durationS { ends.push(task, at: now + duration) }
+                        }
+                    }
+                    for failure in result.failures {
+                        if let task = taskOfID[failure.taskID.rawValue] { lastReasons[task] = Self.reasons(failure) }
                     }
                 }
-                for failure in result.failures {
-                    if let task = taskOfID[failure.taskID.rawValue] { lastReasons[task] = Self.reasons(failure) }
-                }
-                pending.removeAll { placedTasks.contains($0) }
+                iterationSeconds.append(roundSeconds)
+                tasksPerIteration.append(pending.count)
+                if !placedTasks.isEmpty { pending.removeAll { placedTasks.contains($0) } }
             }
             changed = false
             // The next instant at which something changes, on the interval grid.
@@ -172,7 +153,8 @@ public struct WorkloadReplay: Sendable {
             failures: failures,
             iterationSeconds: iterationSeconds,
             tasksPerIteration: tasksPerIteration,
-            intervalS: interval
+            schedulerCalls: schedulerCalls,
+            intervalS: workload.isTimed ? interval : nil
         )
     }
 
@@ -182,12 +164,14 @@ public struct WorkloadReplay: Sendable {
         failures: [ResultFailure],
         iterationSeconds: [Double],
         tasksPerIteration: [Int],
+        schedulerCalls: Int,
         intervalS: Double?
     ) -> Run {
         let total = iterationSeconds.reduce(0, +)
         let sorted = iterationSeconds.sorted()
         let stats = RunStatistics(
             iterations: iterationSeconds.count,
+            schedulerCalls: schedulerCalls,
             schedulingSeconds: total,
             placementsPerSecond: total > 0 ? Double(assignments.count) / total : nil,
             iterationSecondsP50: Self.percentile(sorted, 0.50),

@@ -10,13 +10,28 @@ public struct PackingStrategy: Sendable {
     public var configuration: SchedulerConfiguration
     /// False: soft constraints are dropped from the tasks (hard ones always hold).
     public var usesSoftConstraints: Bool
+    /// The tasks of a round go to FenzoCore in these phases, one iteration each, in order;
+    /// a task goes in the first phase it matches. One `.rest` phase: one iteration.
+    public var phases: [TaskPhase]
 
-    public init(name: String, summary: String, configuration: SchedulerConfiguration, usesSoftConstraints: Bool = true)
-    {
+    public init(
+        name: String,
+        summary: String,
+        configuration: SchedulerConfiguration,
+        usesSoftConstraints: Bool = true,
+        phases: [TaskPhase] = [.rest]
+    ) {
         self.name = name
         self.summary = summary
         self.configuration = configuration
         self.usesSoftConstraints = usesSoftConstraints
+        self.phases = phases
+    }
+
+    /// The phase of each task of the workload (indices into `phases`).
+    func phases(of tasks: [WorkloadTask]) -> [Int] {
+        guard phases.count > 1 else { return Array(repeating: 0, count: tasks.count) }
+        return tasks.map { task in phases.firstIndex { $0.matches(task) } ?? phases.count - 1 }
     }
 
     /// The strategy with soft constraints dropped, named `NAME-noSoft`.
@@ -39,7 +54,7 @@ public struct PackingStrategy: Sendable {
     }
 
     /// The strategy we recommend (see Docs/benchmarks.md for the measurements behind it).
-    public static let recommendedName = "hostByHost"
+    public static let recommendedName = "constrainedFirst"
 
     /// Every strategy with soft constraints, in report order; `NAME-noSoft` variants and
     /// `default` are found by `named(_:)`.
@@ -97,6 +112,14 @@ public struct PackingStrategy: Sendable {
                 + "its cpu and memory smallest, then the next; leftovers go task by task to the cpu+memory best fit.",
             configuration: configured(BinPackingFitness.cpuMemory, order: .hostByHost)
         ),
+        PackingStrategy(
+            name: "constrainedFirst",
+            summary: "Host by host in two FenzoCore iterations per round: first the tasks with hard constraints "
+                + "(pinned to an instance type, one per host, exclusive), while the fleet still has room for them, "
+                + "then the rest. The same as hostByHost where no task has hard constraints.",
+            configuration: configured(BinPackingFitness.cpuMemory, order: .hostByHost),
+            phases: [.constrained, .rest]
+        ),
     ]
 
     /// Every name `named(_:)` knows: the strategies, their `-noSoft` variants and `default`.
@@ -120,6 +143,24 @@ public struct PackingStrategy: Sendable {
             return strategy.withoutSoftConstraints
         }
         throw .unknownStrategy(name, known: names)
+    }
+}
+
+/// Which tasks a phase of a round places.
+public enum TaskPhase: Sendable, Hashable {
+    /// Tasks with a hard constraint that narrows where they may go (an attribute value,
+    /// uniqueness, an exclusive host): placed while the fleet still has room for them.
+    case constrained
+    /// Every task.
+    case rest
+
+    func matches(_ task: WorkloadTask) -> Bool {
+        switch self {
+        case .constrained:
+            return !task.hardConstraints.isEmpty
+        case .rest:
+            return true
+        }
     }
 }
 

@@ -74,13 +74,16 @@ public struct ResultFailure: Codable, Sendable, Hashable {
 
 /// How the run went: the scheduler's time, not the validator's figures.
 public struct RunStatistics: Codable, Sendable, Hashable {
-    /// Scheduling iterations run.
+    /// Scheduling rounds run (iterations; phased strategies run several FenzoCore
+    /// iterations in a round).
     public var iterations: Int
+    /// FenzoCore `schedule` calls made.
+    public var schedulerCalls: Int?
     /// Time spent inside FenzoCore's scheduling iterations, summed.
     public var schedulingSeconds: Double
     /// Tasks placed per second of scheduling time.
     public var placementsPerSecond: Double?
-    /// Iteration wall time percentiles, over the iterations that had tasks to place.
+    /// Round wall time percentiles, over the rounds that had tasks to place.
     public var iterationSecondsP50: Double?
     public var iterationSecondsP99: Double?
     public var iterationSecondsMax: Double?
@@ -91,6 +94,7 @@ public struct RunStatistics: Codable, Sendable, Hashable {
 
     public init(
         iterations: Int = 0,
+        schedulerCalls: Int? = nil,
         schedulingSeconds: Double = 0,
         placementsPerSecond: Double? = nil,
         iterationSecondsP50: Double? = nil,
@@ -100,6 +104,7 @@ public struct RunStatistics: Codable, Sendable, Hashable {
         intervalS: Double? = nil
     ) {
         self.iterations = iterations
+        self.schedulerCalls = schedulerCalls
         self.schedulingSeconds = schedulingSeconds
         self.placementsPerSecond = placementsPerSecond
         self.iterationSecondsP50 = iterationSecondsP50
@@ -112,6 +117,7 @@ public struct RunStatistics: Codable, Sendable, Hashable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         iterations = try container.decodeIfPresent(Int.self, forKey: .iterations) ?? 0
+        schedulerCalls = try container.decodeIfPresent(Int.self, forKey: .schedulerCalls)
         schedulingSeconds = try container.decodeIfPresent(Double.self, forKey: .schedulingSeconds) ?? 0
         placementsPerSecond = try container.decodeIfPresent(Double.self, forKey: .placementsPerSecond)
         iterationSecondsP50 = try container.decodeIfPresent(Double.self, forKey: .iterationSecondsP50)

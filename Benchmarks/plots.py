@@ -34,6 +34,9 @@ def read(path):
         return list(csv.DictReader(f))
 
 
+SPREADERS = {"spread", "alignment", "random"}
+
+
 def churn_plot(plt, rows, out):
     series = {}
     for row in rows:
@@ -41,21 +44,29 @@ def churn_plot(plt, rows, out):
             (float(row["time"]) / 60, int(row["hostsUsed"]), int(row["lowerBound"])))
     if not series:
         return
-    fig, ax = plt.subplots(figsize=(11, 6.5), dpi=110)
+    fig, axes = plt.subplots(1, 2, figsize=(14, 6), dpi=110)
     styles = ["-", "--", "-.", ":"]
-    bound = None
-    for index, (name, points) in enumerate(sorted(series.items())):
-        xs = [p[0] for p in points]
-        ax.plot(xs, [p[1] for p in points], styles[index % len(styles)], linewidth=1.6, label=name)
-        if bound is None:
-            bound = (xs, [p[2] for p in points])
-    if bound:
-        ax.fill_between(bound[0], 0, bound[1], color="0.85", label="lower bound (no packing can use fewer)")
-    ax.set_xlabel("workload time (minutes)")
-    ax.set_ylabel("hosts in use")
-    ax.set_title("Hosts in use over time on the churn workload, per strategy")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, ncol=2, loc="upper left")
+    for ax, title, names in [
+        (axes[0], "every strategy", sorted(series)),
+        (axes[1], "the packers, closer", sorted(n for n in series if n.split("-")[0] not in SPREADERS)),
+    ]:
+        bound = None
+        for index, name in enumerate(names):
+            points = series[name]
+            xs = [p[0] for p in points]
+            ax.plot(xs, [p[1] for p in points], styles[index % len(styles)], linewidth=1.5, label=name)
+            if bound is None:
+                bound = (xs, [p[2] for p in points])
+        if bound:
+            ax.fill_between(bound[0], 0, bound[1], color="0.85", label="lower bound")
+        if names and title != "every strategy":
+            peak = max(max(p[1] for p in series[n]) for n in names)
+            ax.set_ylim(peak * 0.55, peak * 1.08)
+        ax.set_xlabel("workload time (minutes)")
+        ax.set_ylabel("hosts in use")
+        ax.set_title(f"Hosts in use on the churn workload: {title}")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7.5, ncol=2, loc="lower right")
     fig.tight_layout()
     fig.savefig(out)
     print(f"wrote {out}")

@@ -11,6 +11,10 @@ public struct WorkloadSpec: Sendable, Hashable {
         self.hosts = hosts
         self.tasks = tasks
     }
+
+    /// More tasks than the fleet can hold: the generator's tasks fill about 80 % of a
+    /// host's memory at 4 per host, so more than 5 per host cannot all fit.
+    public var isOverloaded: Bool { tasks > 5 * hosts }
 }
 
 /// What `fenzo-bench compare` runs: workloads × strategies, plus scaling sweeps of the

@@ -29,7 +29,7 @@ public struct BenchError: Error, Sendable, CustomStringConvertible {
         let more = problems.count > 20 ? "\n  ... and \(problems.count - 20) more" : ""
         return BenchError(
             .malformedWorkload,
-            "workload \(path) is malformed (see ../shared/workloads/FORMAT.md or Docs/benchmarks.md):\n\(shown)\(more)"
+            "workload \(path) is malformed (the v1 format is described in Docs/benchmarks.md):\n\(shown)\(more)"
         )
     }
 

@@ -27,6 +27,10 @@ public struct ComparisonPlan: Sendable {
     /// Strategies that score every fitting host are left out above this many hosts × tasks
     /// (they would take minutes each); the report says where.
     public var exhaustiveLimit: Int
+    /// The exhaustive limit in words, for the report.
+    public var exhaustiveLimitText: String {
+        exhaustiveLimit == 10000 * 40000 ? "10,000 hosts × 40,000 tasks" : "\(exhaustiveLimit) hosts × tasks"
+    }
     /// The churn workload whose hosts-over-time curve is plotted.
     public var timelineWorkload: WorkloadSpec?
     /// Batch workloads with a fixed task count and a growing fleet, and the reverse.
@@ -34,7 +38,8 @@ public struct ComparisonPlan: Sendable {
     public var taskSweep: [WorkloadSpec]
     /// Strategies timed in the sweeps.
     public var sweepStrategies: [String]
-    /// Each sweep point is run this many times and the fastest kept.
+    /// Each sweep point, and each run of a sweep strategy, is made this many times and the
+    /// fastest kept.
     public var sweepRepeats: Int
 
     /// The full comparison: every shape from 100 to 10,000 hosts and up to 100,000 tasks.
@@ -156,7 +161,7 @@ public struct Comparison: Sendable {
                             WorkloadGenerator(shape: spec.shape, hosts: spec.hosts, tasks: spec.tasks, seed: plan.seed)
                                 .name,
                             strategy.name,
-                            "scores every fitting host for every task: above \(plan.exhaustiveLimit) hosts × tasks it takes minutes"
+                            "scores every fitting host for every task, so it is left out above \(plan.exhaustiveLimitText) (minutes a run)"
                         )
                     )
                     continue
@@ -184,8 +189,16 @@ public struct Comparison: Sendable {
             let validator = ResultValidator(workload: workload, recordsTimeline: recordTimeline)
             for strategy in strategies {
                 ProcessMemory.resetPeak()
-                let run = replay.run(strategy)
+                var run = replay.run(strategy)
                 let peak = ProcessMemory.peakResidentMB()
+                // The strategies the sweeps time are run again; the fastest run's timings count
+                // (the placements are the same: FenzoCore is deterministic).
+                if plan.sweepStrategies.contains(strategy.name) {
+                    for _ in 1..<max(1, plan.sweepRepeats) {
+                        let again = replay.run(strategy)
+                        if again.result.stats.schedulingSeconds < run.result.stats.schedulingSeconds { run = again }
+                    }
+                }
                 let validation = validator.validate(run.result)
                 rows.append(
                     ComparisonRow(

@@ -301,7 +301,9 @@ public struct ComparisonReport: Sendable {
                 + "Utilisation and stranded shares are of the hosts in use, time-weighted; stranded cpu is free cpu "
                 + "on hosts whose free memory is below the median task's ask (and the reverse). Latency is per "
                 + "iteration; placements/s is tasks placed per second of scheduling time; peak RSS is the whole "
-                + "process's during the run (workload included).",
+                + "process's during the run (workload included). Timings of "
+                + outcome.plan.sweepStrategies.joined(separator: " and ")
+                + " are the fastest of \(outcome.plan.sweepRepeats) runs, the others' of one.",
             "",
         ]
         for spec in outcome.plan.workloads {

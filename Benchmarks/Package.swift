@@ -15,6 +15,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fenzo-bench", targets: ["FenzoBench"]),
+        .executable(name: "autoscale-sim", targets: ["AutoscaleSim"]),
+        .executable(name: "queue-bench", targets: ["QueueBench"]),
         .library(name: "FenzoBenchKit", targets: ["FenzoBenchKit"]),
     ],
     dependencies: [
@@ -40,6 +42,19 @@ let package = Package(
         .testTarget(
             name: "FenzoBenchKitTests",
             dependencies: ["FenzoBenchKit", .product(name: "FenzoCore", package: "Titan")],
+            swiftSettings: strictSettings
+        ),
+        // Replays churn and diurnal workloads with the autoscaler in the loop (Docs/autoscaling.md).
+        .executableTarget(
+            name: "AutoscaleSim",
+            dependencies: [.product(name: "FenzoCore", package: "Titan")],
+            swiftSettings: strictSettings
+        ),
+        // The tiered queue's overhead, operation costs, submitters and per-tier waits
+        // (Docs/queue-and-service.md).
+        .executableTarget(
+            name: "QueueBench",
+            dependencies: [.product(name: "FenzoCore", package: "Titan")],
             swiftSettings: strictSettings
         ),
         // Micro benchmarks: `swift package --package-path Benchmarks benchmark`.

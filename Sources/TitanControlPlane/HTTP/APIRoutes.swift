@@ -20,6 +20,7 @@ public enum APIRoutes {
         addHosts(router, controlPlane)
         addEvents(router, controlPlane)
         AgentRoutes.add(router, controlPlane)
+        StatusRoutes.add(router, controlPlane)
         return router
     }
 

@@ -28,7 +28,10 @@ struct TitanAPICommand: AsyncParsableCommand {
     @Option(help: "The SQLite file that holds Titan's state. [env: TITAN_DB]")
     var db: String?
 
-    @Option(help: "Seconds between scheduling iterations while tasks wait. [env: TITAN_SCHEDULING_INTERVAL]")
+    @Option(
+        help:
+            "Shortest time between scheduling iterations, in seconds (default 0.1); one runs as soon as something changed. [env: TITAN_SCHEDULING_INTERVAL]"
+    )
     var schedulingInterval: Double?
 
     @Option(help: "trace, debug, info, notice, warning, error or critical. [env: TITAN_LOG_LEVEL]")

@@ -111,6 +111,18 @@ extension ControlPlane {
         for run in comparison.stillToKill {
             kills.append(AgentKillDirective(taskID: run.taskID, attempt: run.attempt, reason: "a kill was requested"))
         }
+        for (run, state) in comparison.advanced.sorted(by: { $0.key.description < $1.key.description }) {
+            await apply(
+                AgentStatusUpdate(
+                    taskID: run.taskID,
+                    attempt: run.attempt,
+                    state: state,
+                    message: "reported \(state.rawValue) by host \(hostID)",
+                    at: now()
+                ),
+                from: hostID
+            )
+        }
         for run in comparison.lost {
             await finishRun(
                 run,

@@ -2,6 +2,7 @@ import FenzoCore
 import Foundation
 import Logging
 import Prometheus
+import Synchronization
 import TitanModel
 import TitanStore
 
@@ -29,9 +30,19 @@ public actor ControlPlane {
     /// The pending reason last written per waiting run, so unchanged reasons are not rewritten.
     var writtenPendingReasons: [TaskInstanceID: String] = [:]
     var orderWaiters: [HostID: [UUID: CheckedContinuation<Void, Never>]] = [:]
-    public internal(set) var isReady = false
-    public private(set) var isShuttingDown = false
+    public internal(set) var isReady = false {
+        didSet { updateReadiness() }
+    }
+    /// Ready and not shutting down, readable without hopping onto the actor.
+    nonisolated let readiness = Mutex(false)
+    public private(set) var isShuttingDown = false {
+        didSet { updateReadiness() }
+    }
     var lastReconciliation: Date?
+    /// New tasks on their way to the scheduling service, so a request that creates them does
+    /// not wait for the scheduler (busy with an iteration) or for this actor.
+    nonisolated let submissions: AsyncStream<(tasks: [TaskRecord], spec: JobSpec)>
+    nonisolated let submissionsInput: AsyncStream<(tasks: [TaskRecord], spec: JobSpec)>.Continuation
 
     /// - Parameters:
     ///   - store: where jobs, tasks, hosts and events live.
@@ -54,6 +65,7 @@ public actor ControlPlane {
         self.metrics = metrics
         self.logger = logger
         self.now = now
+        (submissions, submissionsInput) = AsyncStream.makeStream(of: (tasks: [TaskRecord], spec: JobSpec).self)
     }
 
     // MARK: Background work
@@ -65,6 +77,11 @@ public actor ControlPlane {
             let scheduling = self.scheduling
             group.addTask { await scheduling.run() }
             group.addTask { await self.consumeRounds() }
+            group.addTask {
+                for await submission in self.submissions {
+                    await self.accept(submission.tasks, spec: submission.spec)
+                }
+            }
             group.addTask { await self.every(self.configuration.restartCheckInterval) { await $0.startDueRestarts() } }
             group.addTask {
                 await self.every(self.configuration.heartbeatInterval / 2) { await $0.markSilentHostsLost() }
@@ -72,6 +89,11 @@ public actor ControlPlane {
             group.addTask { await self.every(self.configuration.reconcileInterval) { await $0.reconcile() } }
             await group.waitForAll()
         }
+    }
+
+    private func updateReadiness() {
+        let value = isReady && !isShuttingDown
+        readiness.withLock { $0 = value }
     }
 
     /// Stops serving pollers (they return at once) before the server drains its connections.
@@ -99,14 +121,22 @@ public actor ControlPlane {
 
     /// Stores a validated job and queues its tasks. A repeat with the same client token and
     /// spec returns the first job (`created == false`).
-    public func createJob(_ spec: JobSpec, clientToken: String?) async throws -> JobCreation {
-        try requireReady()
+    ///
+    /// Returns once the job is committed; its tasks reach the scheduler right after, without
+    /// the caller waiting for an iteration in progress.
+    public nonisolated func createJob(_ spec: JobSpec, clientToken: String?) async throws -> JobCreation {
+        try await requireReadyState()
         let creation = try await store.createJob(spec, id: nil, clientToken: clientToken, now: now())
         guard creation.created else { return creation }
         metrics.jobsCreated.increment()
-        jobSpecs[creation.job.id] = spec
-        await submit(creation.tasks, spec: spec)
+        submissionsInput.yield((creation.tasks, spec))
         return creation
+    }
+
+    /// Queues new tasks of a job (from ``createJob(_:clientToken:)``).
+    private func accept(_ tasks: [TaskRecord], spec: JobSpec) async {
+        if let jobID = tasks.first?.jobID { jobSpecs[jobID] = spec }
+        await submit(tasks, spec: spec)
     }
 
     /// Scales a service to `count` instances: new tasks are queued, removed ones killed.
@@ -147,6 +177,15 @@ public actor ControlPlane {
 
     /// How many believed runs each host has.
     public func runCounts() -> [HostID: Int] { fleet.mapValues(\.runs.count) }
+
+    nonisolated func requireReadyState() async throws(ControlPlaneError) {
+        if !readiness.withLock({ $0 }) {
+            throw ControlPlaneError(
+                .notReady,
+                "titan-api is still recovering its state or shutting down; retry shortly"
+            )
+        }
+    }
 
     func requireReady() throws(ControlPlaneError) {
         if isShuttingDown { throw ControlPlaneError(.notReady, "titan-api is shutting down") }
@@ -298,9 +337,17 @@ public actor ControlPlane {
 
     private func writePendingReasons(_ failures: [TaskFailure]) async {
         var updates: [PendingReasonUpdate] = []
+        // Tasks of one shape fail for the same reasons: word each distinct set once.
+        var worded: [[FailureReason]: String] = [:]
         for failure in failures {
             guard let run = RunKey(failure.taskID) else { continue }
-            let reason = failure.reasons.map(\.description).joined(separator: "; ")
+            let reason: String
+            if let known = worded[failure.reasons] {
+                reason = known
+            } else {
+                reason = failure.reasons.map(\.description).joined(separator: "; ")
+                worded[failure.reasons] = reason
+            }
             if writtenPendingReasons[run.taskID] != reason {
                 writtenPendingReasons[run.taskID] = reason
                 updates.append(PendingReasonUpdate(taskID: run.taskID, reason: reason))

@@ -3,8 +3,9 @@ import TitanModel
 
 /// Every knob of the control plane, named, documented and defaulted.
 public struct ControlPlaneConfiguration: Sendable {
-    /// The longest time between scheduling iterations while tasks wait; iterations also run
-    /// as soon as something changes (new tasks, freed resources, new hosts).
+    /// The shortest time between two scheduling iterations. An iteration runs as soon as
+    /// something changed (new tasks, freed resources, a new host) and this long has passed
+    /// since the last one, so bursts of changes are placed together.
     public var schedulingInterval: Duration
     /// How often agents send heartbeats (told to them at registration).
     public var heartbeatInterval: Duration
@@ -27,7 +28,7 @@ public struct ControlPlaneConfiguration: Sendable {
     public var maximumOrdersWait: Duration
 
     public init(
-        schedulingInterval: Duration = .seconds(1),
+        schedulingInterval: Duration = .milliseconds(100),
         heartbeatInterval: Duration = .seconds(2),
         lostAfter: Duration = .seconds(15),
         missingRunGrace: Duration = .seconds(6),

@@ -47,6 +47,9 @@ struct ReportComparison: Equatable, Sendable {
     var unwanted: [AgentTaskReport] = []
     /// Believed runs whose kill was requested and that still run: to be killed again.
     var stillToKill: [RunKey] = []
+    /// Believed runs the host reports further along than the store has them (a status update
+    /// was lost): the state to record.
+    var advanced: [RunKey: TaskState] = [:]
     /// Believed runs missing from reports for longer than the grace period: lost.
     var lost: [RunKey] = []
     /// Believed runs missing, and since when (kept for the next report).
@@ -78,6 +81,11 @@ enum Reconciliation {
             guard seen.insert(key).inserted else { continue }
             if let run = believed[report.taskID], run.attempt == report.attempt {
                 if run.killRequested { comparison.stillToKill.append(key) }
+                if run.state == .launched && (report.state == .startInitiated || report.state == .started)
+                    || run.state == .startInitiated && report.state == .started
+                {
+                    comparison.advanced[key] = report.state
+                }
             } else {
                 comparison.unwanted.append(report)
             }

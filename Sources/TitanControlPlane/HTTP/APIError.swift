@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Synchronization
 import TitanModel
 import TitanStore
 
@@ -106,9 +107,36 @@ struct APIError: HTTPResponseError {
     }
 }
 
+/// The router's routes as path patterns (`/v1/jobs/{jobID}`) and their methods, so a request
+/// for a known path with another method gets 405 and an `Allow` header, not 404.
+final class RouteTable: Sendable {
+    private let routes = Mutex<[(segments: [Substring], methods: Set<String>)]>([])
+
+    func set(_ patterns: [(path: String, method: String)]) {
+        var grouped: [String: Set<String>] = [:]
+        for pattern in patterns { grouped[pattern.path, default: []].insert(pattern.method) }
+        routes.withLock { routes in
+            routes = grouped.map { (segments: $0.key.split(separator: "/"), methods: $0.value) }
+        }
+    }
+
+    /// The methods a path answers to, or nil if no route matches it.
+    func methods(for path: String) -> Set<String>? {
+        let segments = path.split(separator: "/")
+        return routes.withLock { routes in
+            let matching = routes.filter { route in
+                route.segments.count == segments.count
+                    && zip(route.segments, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+            }
+            return matching.isEmpty ? nil : matching.reduce(into: Set<String>()) { $0.formUnion($1.methods) }
+        }
+    }
+}
+
 /// Turns every error a route throws into the API's error body, and counts requests by route.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ControlPlaneMetrics
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -126,7 +154,23 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return response
         } catch {
             let apiError: APIError
-            if let httpError = error as? HTTPError, httpError.status == .notFound {
+            if let httpError = error as? HTTPError, httpError.status == .notFound,
+                let allowed = routes.methods(for: request.uri.path)
+            {
+                var response = try APIError(
+                    .methodNotAllowed,
+                    code: "methodNotAllowed",
+                    "\(request.method.rawValue) is not allowed on \(request.uri.path); use \(allowed.sorted().joined(separator: ", "))"
+                ).response(from: request, context: context)
+                response.headers[.allow] = allowed.sorted().joined(separator: ", ")
+                metrics.recordRequest(
+                    method: request.method.rawValue,
+                    route: "unmatched",
+                    status: 405,
+                    duration: ContinuousClock.now - started
+                )
+                return response
+            } else if let httpError = error as? HTTPError, httpError.status == .notFound {
                 apiError = APIError.notFound("no route for \(request.method.rawValue) \(request.uri.path)")
             } else if let httpError = error as? HTTPError, httpError.status == .methodNotAllowed {
                 apiError = APIError(

@@ -13,7 +13,8 @@ public enum APIRoutes {
     /// A router with every route, answering errors as the API's error body.
     public static func router(controlPlane: ControlPlane) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: APIErrorMiddleware(metrics: controlPlane.metrics))
+        let routes = RouteTable()
+        router.add(middleware: APIErrorMiddleware(metrics: controlPlane.metrics, routes: routes))
         addHealth(router, controlPlane)
         addJobs(router, controlPlane)
         addTasks(router, controlPlane)
@@ -21,6 +22,7 @@ public enum APIRoutes {
         addEvents(router, controlPlane)
         AgentRoutes.add(router, controlPlane)
         StatusRoutes.add(router, controlPlane)
+        routes.set(router.routes.map { (path: $0.path.description, method: $0.method.rawValue) })
         return router
     }
 

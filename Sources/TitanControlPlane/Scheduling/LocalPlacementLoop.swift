@@ -7,6 +7,11 @@ import FenzoCore
 /// It has no fair shares between capacity groups; that is the service's job. Leases never
 /// expire (`leaseExpiry: nil`): they stand for a host's free resources as this loop computes
 /// them, and hold nothing outside it.
+///
+/// Iterations are change-triggered: new tasks, freed resources or a host's new offer start one
+/// within 10 ms, but two iterations are at least `interval` apart, so a burst of changes is
+/// placed in one iteration. With no change an iteration would decide exactly what the last one
+/// did (FenzoCore is deterministic and no lease expires), so none runs.
 public actor LocalPlacementLoop: PlacementScheduling {
     private struct Host {
         var capacity: HostCapacity
@@ -33,7 +38,7 @@ public actor LocalPlacementLoop: PlacementScheduling {
     private let roundsContinuation: AsyncStream<PlacementRound>.Continuation
 
     /// - Parameters:
-    ///   - interval: the longest time between iterations while tasks wait.
+    ///   - interval: the shortest time between two iterations.
     ///   - placementOrder: how an iteration walks its tasks; `.hostByHost` packs best.
     public init(interval: Duration, placementOrder: PlacementOrder = .hostByHost) {
         var configuration = SchedulerConfiguration()
@@ -110,10 +115,8 @@ public actor LocalPlacementLoop: PlacementScheduling {
         defer { roundsContinuation.finish() }
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(10))
-            guard !paused, !queue.isEmpty else { continue }
-            let now = clock.now
-            let due = lastIteration.map { now - $0 >= interval } ?? true
-            guard changed || due else { continue }
+            guard !paused, changed, !queue.isEmpty else { continue }
+            if let lastIteration, clock.now - lastIteration < interval { continue }
             iterate()
         }
     }

@@ -91,7 +91,7 @@ public protocol PlacementScheduling: Sendable {
     /// Stops and restarts iterations (tasks and hosts are still taken while paused).
     func pause() async
     func resume() async
-    /// Iterates until the calling task is cancelled: when something changed, and at least
-    /// every scheduling interval while tasks wait.
+    /// Iterates until the calling task is cancelled, whenever something changed, at most once
+    /// per scheduling interval.
     func run() async
 }

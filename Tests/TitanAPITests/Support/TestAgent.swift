@@ -6,7 +6,8 @@ import TitanModel
 /// Each call is one step, so tests decide exactly what the agent does and when.
 actor TestAgent {
     let id: HostID
-    let server: TestServer
+    /// The API the agent talks to; a restarted server has a new port.
+    var server: any APIEndpoint
     var resources: HostResources
     var attributes: [String: String]
     /// Runs the agent has: task id to (attempt, state).
@@ -15,10 +16,12 @@ actor TestAgent {
     private(set) var acknowledged: Int64 = 0
     /// Every order received, in order.
     private(set) var received: [AgentOrder] = []
+    /// Status updates not yet acknowledged by the API; sent again first, as a real agent does.
+    private(set) var unsent: [AgentStatusUpdate] = []
 
     init(
         _ id: HostID,
-        server: TestServer,
+        server: any APIEndpoint,
         cpus: Double = 8,
         memoryMB: Int = 16_384,
         attributes: [String: String] = [:]
@@ -34,6 +37,9 @@ actor TestAgent {
         )
         self.attributes = attributes
     }
+
+    /// Points the agent at another server (the same API, restarted).
+    func retarget(_ endpoint: any APIEndpoint) { server = endpoint }
 
     var reports: [AgentTaskReport] {
         running.sorted { $0.key < $1.key }.map {
@@ -91,7 +97,9 @@ actor TestAgent {
                 running[update.taskID] = (update.attempt, update.state)
             }
         }
-        let response = try await server.post("/v1/agents/\(id)/status", AgentStatusBatch(updates: updates))
+        unsent += updates
+        let response = try await server.post("/v1/agents/\(id)/status", AgentStatusBatch(updates: unsent))
+        if response.statusCode == 200 { unsent = [] }
         return response.statusCode
     }
 

@@ -22,7 +22,7 @@ extension ControlPlaneConfiguration {
 
 /// The real server, in this process, on a free port of 127.0.0.1, with a real SQLite file in
 /// a fresh directory. Stopped (cancelled) by `stop()`.
-final class TestServer: Sendable {
+final class TestServer: APIEndpoint {
     let port: Int
     let controlPlane: ControlPlane
     let databasePath: String
@@ -81,9 +81,15 @@ final class TestServer: Sendable {
             (try? await self.get("/readyz").statusCode) == 200
         }
     }
+}
 
-    // MARK: Requests
+/// Something that answers the API over HTTP: the in-process server or a `titan-api` child process.
+protocol APIEndpoint: Sendable {
+    var baseURL: String { get }
+    var client: HTTPClient { get }
+}
 
+extension APIEndpoint {
     func request(
         _ method: HTTPMethod,
         _ path: String,

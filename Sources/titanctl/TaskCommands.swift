@@ -72,7 +72,7 @@ extension TaskCommand {
                 tasks += page.items
                 cursor = page.nextCursor
             } while cursor != nil && tasks.count < limit
-            if tasks.isEmpty && global.output == .table {
+            if tasks.isEmpty {
                 // An empty page for an unknown job would hide a typo; the job lookup says so.
                 let path = "/v1/jobs/\(segment(jobID))"
                 let _: JobDetail = try await call { () async throws(APICallError) in try await client.get(path) }

@@ -45,6 +45,25 @@ struct SpecDocumentTests {
         #expect(body["k"] as? String == "off")
     }
 
+    @Test("anchors and aliases are expanded")
+    func aliases() throws {
+        let document = try yaml(
+            """
+            name: web
+            image: nginx
+            environment: &common
+              REGION: eu
+            softConstraints:
+              - type: hostAttrValue
+                attribute: region
+                values: [*common]
+            """
+        )
+        #expect(document.validate().map(\.field) == ["softConstraints[0].values[0]"])
+        let body = try object(document)
+        #expect((body["environment"] as? [String: String]) == ["REGION": "eu"])
+    }
+
     @Test("every field path, nested ones included, maps to its line and column")
     func locations() throws {
         let document = try yaml(

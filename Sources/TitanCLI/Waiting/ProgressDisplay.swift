@@ -13,7 +13,7 @@ public struct ProgressDisplay: Sendable {
     public init(isTerminal: Bool, style: TextStyle, width: Int = 80) {
         self.isTerminal = isTerminal
         self.style = style
-        self.width = max(20, width)
+        self.width = max(40, width)
     }
 
     /// The text to write for the latest progress, or nil when nothing changed.
@@ -26,19 +26,19 @@ public struct ProgressDisplay: Sendable {
         if isTerminal {
             let barWidth = 24
             let filled = wanted == 0 ? barWidth : min(barWidth, started * barWidth / max(1, wanted))
-            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
-            var plain = "[\(bar)] \(count)"
-            if let note { plain += "  waiting: \(note)" }
-            if plain.count > width - 1 { plain = String(plain.prefix(width - 2)) + "…" }
+            let done = String(repeating: "█", count: filled)
+            let left = String(repeating: "░", count: barWidth - filled)
+            var rest = " \(count)"
+            if let note { rest += "  waiting: \(note)" }
+            // The bar is 26 columns; the rest is cut so the line never wraps (a wrapped line
+            // cannot be redrawn in place).
+            let room = width - 1 - (barWidth + 2)
+            if rest.count > room { rest = String(rest.prefix(room - 1)) + "…" }
+            let plain = "[\(done)\(left)]" + rest
             guard plain != lastLine else { return nil }
             lastLine = plain
             drewBar = true
-            let painted = plain.replacingOccurrences(
-                of: bar,
-                with: style.green(String(repeating: "█", count: filled))
-                    + style.dim(String(repeating: "░", count: barWidth - filled))
-            )
-            return "\r\u{1B}[2K" + painted
+            return "\r\u{1B}[2K[" + style.green(done) + style.dim(left) + "]" + rest
         }
         let line = count + (note.map { " (waiting: \($0))" } ?? "")
         guard line != lastLine else { return nil }

@@ -79,7 +79,7 @@ func unusedPort() throws -> Int {
 }
 
 /// The real `titan-api` binary as a child process on a free port, with a SQLite file in a
-/// fresh directory and (optionally) simulated hosts. Stopped with SIGTERM by ``stop()``.
+/// fresh directory and (optionally) simulated hosts. Stopped by ``stop()``.
 final class TitanAPIProcess: Sendable {
     let port: Int
     let directory: URL
@@ -105,7 +105,7 @@ final class TitanAPIProcess: Sendable {
             process.executableURL = executable
             process.arguments = [
                 "--port", "0", "--db", database, "--log-level", "error", "--simulate-hosts", String(simulatedHosts),
-                "--scheduling-interval", "0.1", "--heartbeat-interval", "0.2", "--reconcile-interval", "1",
+                "--scheduling-interval", "0.2",
             ]
             let output = Pipe()
             process.standardOutput = output
@@ -134,10 +134,11 @@ final class TitanAPIProcess: Sendable {
         return server
     }
 
-    /// SIGTERM, then waits for the exit.
+    /// SIGKILL (a graceful shutdown takes seconds and is titan-api's own tests' business),
+    /// then waits for the exit.
     func stop() async throws {
         let process = self.process
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         try await offCooperativePool { process.waitUntilExit() }
         try? FileManager.default.removeItem(at: directory)
     }
@@ -154,18 +155,55 @@ final class TitanAPIProcess: Sendable {
 }
 
 /// Runs a test body against a fresh titan-api, stopping it afterwards (also on failure).
+///
+/// At most ``APISlots/limit`` run at once, so these tests leave the machine's two cores to
+/// the timing-sensitive suites that run beside them (heartbeats of TitanAPITests).
 func withAPI<T: Sendable>(
     simulatedHosts: Int = 2,
     _ body: (TitanAPIProcess) async throws -> T
 ) async throws -> T {
-    let api = try await TitanAPIProcess.start(simulatedHosts: simulatedHosts)
+    await APISlots.shared.acquire()
+    let api: TitanAPIProcess
+    do {
+        api = try await TitanAPIProcess.start(simulatedHosts: simulatedHosts)
+    } catch {
+        await APISlots.shared.release()
+        throw error
+    }
     do {
         let result = try await body(api)
         try await api.stop()
+        await APISlots.shared.release()
         return result
     } catch {
         try? await api.stop()
+        await APISlots.shared.release()
         throw error
+    }
+}
+
+/// A counting semaphore for titan-api children.
+actor APISlots {
+    static let shared = APISlots()
+    static let limit = 2
+
+    private var inUse = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if inUse < Self.limit {
+            inUse += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            inUse -= 1
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }
 

@@ -165,6 +165,7 @@ let package = Package(
                 "FenzoCore",
                 "CurlHTTP",
                 "TitanAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

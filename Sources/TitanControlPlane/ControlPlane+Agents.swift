@@ -425,9 +425,11 @@ extension ControlPlane {
 extension ControlPlane {
     static func problems(of resources: HostResources, field: String) -> [FieldProblem] {
         var problems: [FieldProblem] = []
-        if !(resources.cpus > 0) || !resources.cpus.isFinite {
+        // At least a hundredth of a cpu: smaller (denormal) amounts overflow the scheduler's
+        // arithmetic, and no real host offers them.
+        if !(resources.cpus >= 0.01 && resources.cpus <= 100_000) {
             problems.append(
-                FieldProblem(field: "\(field).cpus", message: "must be greater than 0 (got \(resources.cpus))")
+                FieldProblem(field: "\(field).cpus", message: "must be 0.01 to 100000 (got \(resources.cpus))")
             )
         }
         if resources.memoryMB <= 0 {

@@ -164,6 +164,9 @@ extension ControlPlane {
             guard let host = byRun[run]?.host else { continue }
             await finishRun(run, on: host, reason: .lost, message: "host \(host) is down or unknown")
         }
+        // Pending reasons are only kept for tasks still waiting.
+        let waitingTasks = Set(live.filter { $0.state == .accepted }.map(\.id))
+        writtenPendingReasons = writtenPendingReasons.filter { waitingTasks.contains($0.key) }
         // The queue against the store's waiting tasks.
         let queued = await scheduling.queuedTaskIDs()
         let waiting = live.filter { $0.state == .accepted && !$0.killRequested }

@@ -29,6 +29,7 @@ public actor ControlPlane {
     var usage: [TaskInstanceID: TaskUsage] = [:]
     /// The pending reason last written per waiting run, so unchanged reasons are not rewritten.
     var writtenPendingReasons: [TaskInstanceID: String] = [:]
+    var unwrittenPendingReasons: [PendingReasonUpdate] = []
     var orderWaiters: [HostID: [UUID: CheckedContinuation<Void, Never>]] = [:]
     public internal(set) var isReady = false {
         didSet { updateReadiness() }
@@ -87,6 +88,7 @@ public actor ControlPlane {
                 await self.every(self.configuration.heartbeatInterval / 2) { await $0.markSilentHostsLost() }
             }
             group.addTask { await self.every(self.configuration.reconcileInterval) { await $0.reconcile() } }
+            group.addTask { await self.every(.milliseconds(500)) { await $0.flushPendingReasons() } }
             await group.waitForAll()
         }
     }
@@ -353,7 +355,16 @@ public actor ControlPlane {
                 updates.append(PendingReasonUpdate(taskID: run.taskID, reason: reason))
             }
         }
-        guard !updates.isEmpty else { return }
+        unwrittenPendingReasons += updates
+    }
+
+    /// Writes the pending reasons gathered since the last call, in one transaction: reasons
+    /// reach the store within half a second, and a stream of small iterations does not
+    /// become a stream of small write transactions competing with job creation.
+    func flushPendingReasons() async {
+        guard !unwrittenPendingReasons.isEmpty else { return }
+        let updates = unwrittenPendingReasons
+        unwrittenPendingReasons = []
         do {
             _ = try await store.setPendingReasons(updates)
         } catch {

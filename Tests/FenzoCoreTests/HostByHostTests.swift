@@ -84,16 +84,12 @@ struct HostByHostTests {
             Gen.int(in: 1...25),
             Gen.int(in: 1...120)
         ) { seed, hostCount, taskCount in
-            let workload = RandomWorkload(seed: seed, hostCount: hostCount, taskCount: taskCount)
-            var scheduler = TaskScheduler(
-                configuration: SchedulerConfiguration(leaseExpiry: nil, placementOrder: .hostByHost)
+            PlacementPropertyTests.checkRandomWorkload(
+                seed: seed,
+                hostCount: hostCount,
+                taskCount: taskCount,
+                order: .hostByHost
             )
-            let result = scheduler.schedule(workload.tasks, newLeases: workload.leases, at: .zero)
-            let problems = PlacementChecker(leases: workload.leases, placements: result.placedTasks).violations()
-            #expect(problems.isEmpty, "seed \(seed): \(problems.prefix(5))")
-            let accounted = result.placedTasks.map(\.taskID) + result.failures.map(\.taskID)
-            #expect(accounted.count == workload.tasks.count)
-            #expect(Set(accounted) == Set(workload.tasks.map(\.id)))
         }
     }
 }

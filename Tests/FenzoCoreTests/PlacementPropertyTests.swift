@@ -155,16 +155,22 @@ struct PlacementPropertyTests {
             Gen.int(in: 1...25),
             Gen.int(in: 1...120)
         ) { seed, hostCount, taskCount in
-            let workload = RandomWorkload(seed: seed, hostCount: hostCount, taskCount: taskCount)
-            var scheduler = TaskScheduler(configuration: SchedulerConfiguration(leaseExpiry: nil))
-            let result = scheduler.schedule(workload.tasks, newLeases: workload.leases, at: .zero)
-            let problems = PlacementChecker(leases: workload.leases, placements: result.placedTasks).violations()
-            #expect(problems.isEmpty, "seed \(seed): \(problems.prefix(5))")
-            let accounted = result.placedTasks.map(\.taskID) + result.failures.map(\.taskID)
-            #expect(accounted.count == workload.tasks.count)
-            #expect(Set(accounted) == Set(workload.tasks.map(\.id)))
-            #expect(result.failures.allSatisfy { !$0.reasons.isEmpty })
+            Self.checkRandomWorkload(seed: seed, hostCount: hostCount, taskCount: taskCount, order: .asGiven)
         }
+    }
+
+    /// Schedules a random workload in one iteration and checks every placement against
+    /// the fleet with `PlacementChecker`, and that every task is accounted for once.
+    static func checkRandomWorkload(seed: UInt64, hostCount: Int, taskCount: Int, order: PlacementOrder) {
+        let workload = RandomWorkload(seed: seed, hostCount: hostCount, taskCount: taskCount)
+        var scheduler = TaskScheduler(configuration: SchedulerConfiguration(leaseExpiry: nil, placementOrder: order))
+        let result = scheduler.schedule(workload.tasks, newLeases: workload.leases, at: .zero)
+        let problems = PlacementChecker(leases: workload.leases, placements: result.placedTasks).violations()
+        #expect(problems.isEmpty, "seed \(seed), \(order): \(problems.prefix(5))")
+        let accounted = result.placedTasks.map(\.taskID) + result.failures.map(\.taskID)
+        #expect(accounted.count == workload.tasks.count)
+        #expect(Set(accounted) == Set(workload.tasks.map(\.id)))
+        #expect(result.failures.allSatisfy { !$0.reasons.isEmpty })
     }
 
     @Test("hard-balanced groups never hold more than their share in any zone")

@@ -1,6 +1,7 @@
 import CurlHTTP
 import Foundation
 import Testing
+import TitanControlPlane
 import TitanModel
 
 @Suite("The agent protocol against the real server")
@@ -79,16 +80,19 @@ struct AgentProtocolTests {
 
     @Test("a long poll returns as soon as an order is queued")
     func longPoll() async throws {
-        try await withServer { server in
+        var configuration = ControlPlaneConfiguration.fast
+        configuration.maximumOrdersWait = .seconds(30)
+        try await withServer(configuration: configuration) { server in
             let agent = TestAgent("host-1", server: server)
             try await agent.register()
-            async let polled = agent.pollOrders(waitSeconds: 4)
+            async let polled = agent.pollOrders(waitSeconds: 30)
             try await Task.sleep(for: .milliseconds(300))
             let started = ContinuousClock.now
             _ = try await server.createJob(Specs.service("web"))
             let orders = try await polled
             #expect(orders.count == 1)
-            #expect(ContinuousClock.now - started < .seconds(3))
+            // Well before the 30 s the poll would otherwise wait.
+            #expect(ContinuousClock.now - started < .seconds(20))
         }
     }
 
@@ -134,6 +138,9 @@ struct AgentProtocolTests {
                     "resources.cpus", "resources.memoryMB",
                 ]
             )
+            // A denormal cpu count once overflowed the scheduler's arithmetic (found by schemathesis).
+            registration.resources = HostResources(cpus: Double.leastNonzeroMagnitude, memoryMB: 1, diskGB: 1)
+            #expect(try await server.post("/v1/agents/register", registration).statusCode == 400)
             registration.resources = HostResources(cpus: 1, memoryMB: 1, diskGB: 1)
             #expect(try await server.post("/v1/agents/register", registration).statusCode == 200)
         }

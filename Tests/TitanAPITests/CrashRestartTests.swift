@@ -79,7 +79,7 @@ struct CrashRestartTests {
         }
         // Everything ends up running, on the agents that are alive.
         do {
-            try await eventually("every task runs", timeout: .seconds(30)) {
+            try await eventually("every task runs", timeout: .seconds(60)) {
                 _ = try await steady.carryOutOrders(waitSeconds: 0)
                 _ = try await crashing.carryOutOrders(waitSeconds: 0)
                 let running = Set(await steady.reports.map { "\($0.taskID)#\($0.attempt)" })
@@ -131,7 +131,7 @@ struct CrashRestartTests {
         try await Task.sleep(for: .milliseconds(300))
         let started = ContinuousClock.now
         #expect(try await server.terminate() == 0)
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(20))
         _ = await poll.value
     }
 

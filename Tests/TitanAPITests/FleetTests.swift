@@ -7,7 +7,7 @@ import TitanModel
 struct FleetTests {
     @Test("a host that stops heartbeating is marked down and its tasks are lost and restarted elsewhere")
     func lostHost() async throws {
-        try await withServer { server in
+        try await withServer(configuration: .fastHostLoss) { server in
             let first = TestAgent("host-1", server: server)
             try await first.register()
             let job = try await server.createJob(Specs.service("web")).job.id
@@ -19,7 +19,7 @@ struct FleetTests {
             let second = TestAgent("host-2", server: server)
             try await second.register()
             // host-1 goes silent; host-2 keeps heartbeating.
-            try await eventually("host-1 is down", timeout: .seconds(10)) {
+            try await eventually("host-1 is down", timeout: .seconds(30)) {
                 _ = try await second.heartbeat()
                 let host = try await server.fetch(HostSummary.self, "/v1/hosts/host-1")
                 return host.state == .down
@@ -104,9 +104,9 @@ struct FleetTests {
         }
         await server.stop()
         // Restarted: host-1 never reports again.
-        let restarted = try await TestServer.start(databasePath: path)
+        let restarted = try await TestServer.start(configuration: .fastHostLoss, databasePath: path)
         defer { Task { await restarted.stop() } }
-        try await eventually("both runs are lost", timeout: .seconds(10)) {
+        try await eventually("both runs are lost", timeout: .seconds(30)) {
             try await restarted.tasks(of: job).allSatisfy { $0.attempt == 1 }
         }
         let tasks = try await restarted.tasks(of: job)

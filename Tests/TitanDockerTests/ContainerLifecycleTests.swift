@@ -177,7 +177,13 @@ struct ContainerLifecycleTests {
                 limits: ResourceLimits(memoryBytes: 32 << 20)
             )
             #expect(try await engine.docker.waitForExit(of: id).exitCode == 137)
-            let state = try await engine.docker.inspectContainer(id).state
+            // The engine sets the OOM flag from a containerd event that may arrive just
+            // after the exit: give it a few seconds to show up.
+            var state = try await engine.docker.inspectContainer(id).state
+            for _ in 0..<50 where !state.wasOOMKilled {
+                try await Task.sleep(for: .milliseconds(100))
+                state = try await engine.docker.inspectContainer(id).state
+            }
             #expect(state.wasOOMKilled)
             #expect(state.exitCode == 137)
         }

@@ -67,12 +67,22 @@ public struct TaskFailure: Sendable {
     public var request: TaskRequest
     public var reasons: [FailureReason]
 
+    public init(request: TaskRequest, reasons: [FailureReason]) {
+        self.request = request
+        self.reasons = reasons
+    }
+
     public var taskID: TaskID { request.id }
 
-    /// Whether more hosts like the ones known would let the task be placed: every
-    /// reason is a shortage of resources, not a constraint or bad input.
+    /// Whether more hosts like the ones known would let the task be placed: some reason
+    /// is a shortage of resources and none is a constraint or bad input. Disabled hosts
+    /// (draining, say) do not change that: they are not coming back for this task.
     public var isResourceShortfall: Bool {
-        !reasons.isEmpty && reasons.allSatisfy(\.isResourceShortage)
+        reasons.contains(where: \.isResourceShortage)
+            && reasons.allSatisfy {
+                if case .hostsDisabled = $0 { return true }
+                return $0.isResourceShortage
+            }
     }
 }
 

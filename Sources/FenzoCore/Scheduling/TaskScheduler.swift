@@ -86,8 +86,10 @@ public struct TaskScheduler: Sendable {
         reindex(slot)
     }
 
-    /// Every host known, in the order first seen.
-    public var hostViews: [HostView] { hosts.map { $0.view() } }
+    /// Every host known, in the order first seen; hosts removed with `removeHost` are left out.
+    public var hostViews: [HostView] {
+        hosts.indices.compactMap { slotOfHost[hosts[$0].name] == $0 ? hosts[$0].view() : nil }
+    }
 
     /// One host's current state, or nil if it is not known.
     public func host(_ name: HostName) -> HostView? {

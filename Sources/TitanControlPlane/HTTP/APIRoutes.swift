@@ -70,7 +70,12 @@ public enum APIRoutes {
             }
             let spec = try JobSpec.parse(try await JSONRequest.body(request))
             let creation = try await controlPlane.createJob(spec, clientToken: token)
-            let counts = try await store.taskCounts(jobID: creation.job.id)
+            var counts = TaskStateCounts()
+            if creation.created {
+                counts.accepted = creation.tasks.count
+            } else {
+                counts = try await store.taskCounts(jobID: creation.job.id)
+            }
             var response = try JSONResponse.make(
                 creation.job.detail(taskCounts: counts),
                 status: creation.created ? .created : .ok
@@ -159,8 +164,11 @@ public enum APIRoutes {
                 states: states,
                 page: PageRequest(limit: limit, cursor: request.query("cursor"))
             )
-            return JSONResponse.bytes(
-                TitanJSON.encode(Page(items: page.items.map(\.summary), nextCursor: page.nextCursor))
+            let bytes = TitanJSON.encodeBytes(Page(items: page.items.map(\.summary), nextCursor: page.nextCursor))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
             )
         }
     }

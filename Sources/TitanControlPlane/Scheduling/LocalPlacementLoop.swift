@@ -11,7 +11,9 @@ import FenzoCore
 /// Iterations are change-triggered: new tasks, freed resources or a host's new offer start one
 /// within 10 ms, but two iterations are at least `interval` apart, so a burst of changes is
 /// placed in one iteration. With no change an iteration would decide exactly what the last one
-/// did (FenzoCore is deterministic and no lease expires), so none runs.
+/// did (FenzoCore is deterministic and no lease expires), so none runs; and while no offer
+/// changed but for this loop's own placements, an iteration tries only the tasks queued since
+/// the last one (the others would fail again for the same reasons).
 public actor LocalPlacementLoop: PlacementScheduling {
     private struct Host {
         var capacity: HostCapacity
@@ -29,6 +31,11 @@ public actor LocalPlacementLoop: PlacementScheduling {
     private var runHost: [TaskID: HostName] = [:]
     private var leaseCounter = 0
     private var changed = false
+    /// Whether any host's offer changed for a reason other than this loop's own placements
+    /// (a new host, freed resources, a removed host). If not, every task that failed before
+    /// would fail again, and an iteration only needs to try the tasks queued since.
+    private var offersChanged = true
+    private var queuedSinceLastIteration = Set<TaskID>()
     private var paused = false
     private let interval: Duration
     private let clock = ContinuousClock()
@@ -53,6 +60,7 @@ public actor LocalPlacementLoop: PlacementScheduling {
     public func submit(_ tasks: [QueuedTask]) {
         for task in tasks {
             queue[task.request.id] = (nextOrder, task)
+            queuedSinceLastIteration.insert(task.request.id)
             nextOrder += 1
         }
         if !tasks.isEmpty { changed = true }
@@ -75,12 +83,14 @@ public actor LocalPlacementLoop: PlacementScheduling {
         hosts[capacity.name] = host
         staleOffers.insert(capacity.name)
         changed = true
+        offersChanged = true
     }
 
     public func removeHost(_ name: HostName) {
         guard hosts[name] != nil else { return }
         hosts[name]?.offered = false
         staleOffers.insert(name)
+        offersChanged = true
     }
 
     public func addRunning(_ tasks: [RunningTask]) {
@@ -101,6 +111,7 @@ public actor LocalPlacementLoop: PlacementScheduling {
             hosts[name]?.runs[id] = nil
             staleOffers.insert(name)
             changed = true
+            offersChanged = true
         }
     }
 
@@ -109,6 +120,7 @@ public actor LocalPlacementLoop: PlacementScheduling {
     public func resume() {
         paused = false
         changed = true
+        offersChanged = true
     }
 
     public func run() async {
@@ -128,7 +140,11 @@ public actor LocalPlacementLoop: PlacementScheduling {
         let began = clock.now
         lastIteration = began
         refreshOffers()
-        let ordered = queue.values.sorted { lhs, rhs in
+        let candidates =
+            offersChanged ? Array(queue.values) : queuedSinceLastIteration.compactMap { queue[$0] }
+        offersChanged = false
+        queuedSinceLastIteration.removeAll()
+        let ordered = candidates.sorted { lhs, rhs in
             lhs.task.tier != rhs.task.tier ? lhs.task.tier < rhs.task.tier : lhs.order < rhs.order
         }
         let result = scheduler.schedule(ordered.map(\.task.request), at: instant(began))

@@ -74,7 +74,9 @@ actor TestAgent {
     }
 
     /// Polls for orders (acknowledging those carried out) and records them; does not carry them out.
-    func pollOrders(waitSeconds: Int = 0) async throws -> [AgentOrder] {
+    func pollOrders(waitSeconds: Int = 0, heartbeatFirst: Bool = true) async throws -> [AgentOrder] {
+        // A live agent heartbeats; tests that drive it step by step keep it alive here.
+        if heartbeatFirst { _ = try await heartbeat() }
         let response = try await server.get("/v1/agents/\(id)/orders?after=\(acknowledged)&waitSeconds=\(waitSeconds)")
         guard response.statusCode == 200 else {
             throw TestFailure("orders answered \(response.statusCode): \(response.bodyText)")
@@ -107,8 +109,6 @@ actor TestAgent {
     /// kill and reports it killed. Returns the orders carried out.
     @discardableResult
     func carryOutOrders(waitSeconds: Int = 0) async throws -> [AgentOrder] {
-        // A live agent heartbeats; tests that drive it step by step keep it alive here.
-        _ = try await heartbeat()
         let orders = try await pollOrders(waitSeconds: waitSeconds)
         var updates: [AgentStatusUpdate] = []
         for order in orders {

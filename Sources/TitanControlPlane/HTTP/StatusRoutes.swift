@@ -13,6 +13,9 @@ enum StatusRoutes {
     }
 
     /// Reads hosts, live tasks and their jobs' specs from the store and sums them up.
+    ///
+    /// The cost grows with the live tasks, which are all read (a store read: it waits for no
+    /// actor, so a busy scheduler does not slow it down).
     static func fleetStatus(store: any TitanStorage, now: Date) async throws -> FleetStatus {
         let hosts = try await store.hosts()
         let live = try await store.tasksInStates(Set(TaskState.allCases.filter(\.isActive)))
@@ -31,7 +34,7 @@ enum FleetStatusSummary {
 
     /// - Parameters:
     ///   - hosts: every host.
-    ///   - liveTasks: every task not finished.
+    ///   - liveTasks: every task not finished, by job and instance index.
     ///   - specs: the specs of the jobs of tasks on hosts (a missing one counts as no resources).
     ///   - now: when disables are judged.
     static func summarize(
@@ -84,13 +87,13 @@ enum FleetStatusSummary {
         for task in waiting {
             byReason[task.pendingReason ?? PendingTaskGroup.notTriedReason, default: []].append(task)
         }
+        // The store lists tasks by job and instance index, so the first ones are the examples.
         var groups = byReason.map { reason, tasks in
-            let sorted = tasks.sorted { ($0.jobID, $0.instanceIndex) < ($1.jobID, $1.instanceIndex) }
-            return PendingTaskGroup(
+            PendingTaskGroup(
                 reason: reason,
                 taskCount: tasks.count,
                 jobCount: Set(tasks.map(\.jobID)).count,
-                exampleTaskIDs: sorted.prefix(PendingTaskGroup.exampleLimit).map(\.id)
+                exampleTaskIDs: tasks.prefix(PendingTaskGroup.exampleLimit).map(\.id)
             )
         }
         groups.sort { ($1.taskCount, $0.reason) < ($0.taskCount, $1.reason) }

@@ -199,6 +199,7 @@ let package = Package(
             dependencies: [
                 "TitanCLI",
                 "TitanModel",
+                "TitanStore",
                 "CurlHTTP",
                 "titanctl",
                 "TitanAPI",

@@ -30,7 +30,7 @@ struct TitanAPICommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "Shortest time between scheduling iterations, in seconds (default 0.1); one runs as soon as something changed. [env: TITAN_SCHEDULING_INTERVAL]"
+            "Seconds between scheduling iterations when nothing changes (default 5); one runs at once on every change. [env: TITAN_SCHEDULING_INTERVAL]"
     )
     var schedulingInterval: Double?
 

@@ -315,6 +315,7 @@ extension ControlPlane {
                     for seq in pending { fleet[hostID]?.unacknowledgedLaunches[seq] = nil }
                 }
                 if update.state == .finished {
+                    noteRestart(outcome)
                     await forget(run, on: hostID)
                     if outcome.jobStatus.isFinished { jobSpecs[task.jobID] = nil }
                 } else if fleet[hostID]?.runs[task.id]?.attempt == task.attempt {

@@ -40,7 +40,7 @@ extension ControlPlane {
             )
         }
         let live = try await store.tasksInStates(Set(TaskState.allCases).subtracting([.finished]))
-        var running: [RunningTask] = []
+        var running: [PlacementRun] = []
         var waiting: [JobID: [TaskRecord]] = [:]
         var orphaned: [(RunKey, HostID)] = []
         for task in live {
@@ -62,9 +62,9 @@ extension ControlPlane {
                 killRequested: task.killRequested
             )
             running.append(
-                RunningTask(
-                    request: PlacementRequests.request(for: run, jobID: task.jobID, cell: task.cell, spec: spec),
-                    hostname: host.hostName,
+                PlacementRun(
+                    task: PlacementRequests.queued(run, jobID: task.jobID, cell: task.cell, spec: spec),
+                    host: host.hostName,
                     ports: task.ports
                 )
             )
@@ -153,9 +153,9 @@ extension ControlPlane {
                 killRequested: task.killRequested
             )
             await scheduling.addRunning([
-                RunningTask(
-                    request: PlacementRequests.request(for: run, jobID: task.jobID, cell: task.cell, spec: spec),
-                    hostname: host.hostName,
+                PlacementRun(
+                    task: PlacementRequests.queued(run, jobID: task.jobID, cell: task.cell, spec: spec),
+                    host: host.hostName,
                     ports: task.ports
                 )
             ])

@@ -30,6 +30,10 @@ public actor ControlPlane {
     /// The pending reason last written per waiting run, so unchanged reasons are not rewritten.
     var writtenPendingReasons: [TaskInstanceID: String] = [:]
     var unwrittenPendingReasons: [PendingReasonUpdate] = []
+    /// When restarts decided here fall due; the store is asked when one has, and every few
+    /// seconds in any case (for restarts decided before a restart of titan-api).
+    var restartsDue: [Date] = []
+    var lastFullRestartCheck: Date?
     var orderWaiters: [HostID: [UUID: CheckedContinuation<Void, Never>]] = [:]
     public internal(set) var isReady = false {
         didSet { updateReadiness() }
@@ -385,6 +389,12 @@ public actor ControlPlane {
     /// Starts the next attempt of every task whose restart is due and queues it.
     func startDueRestarts() async {
         guard isReady, !isShuttingDown else { return }
+        let at = now()
+        let anyDue = restartsDue.contains { $0 <= at }
+        let fullCheckDue = lastFullRestartCheck.map { at.timeIntervalSince($0) >= 5 } ?? true
+        guard anyDue || fullCheckDue else { return }
+        restartsDue.removeAll { $0 <= at }
+        if fullCheckDue { lastFullRestartCheck = at }
         while true {
             let restarted: [TaskRecord]
             do {
@@ -413,7 +423,7 @@ public actor ControlPlane {
                 task.state.isOnHost, task.host == host
             else { break }
             do {
-                _ = try await store.recordTransition(
+                let outcome = try await store.recordTransition(
                     TaskTransition(
                         taskID: run.taskID,
                         attempt: run.attempt,
@@ -425,6 +435,7 @@ public actor ControlPlane {
                     )
                 )
                 if reason == .lost { metrics.tasksLost.increment() }
+                noteRestart(outcome)
                 logger.info(
                     "Run finished by the control plane",
                     metadata: ["task.id": "\(run.taskID)", "task.attempt": "\(run.attempt)", "reason": "\(reason)"]
@@ -438,6 +449,11 @@ public actor ControlPlane {
             }
         }
         await forget(run, on: host)
+    }
+
+    /// Remembers when a restart the store decided falls due.
+    func noteRestart(_ outcome: TransitionOutcome) {
+        if let due = outcome.task.nextRestartAt { restartsDue.append(due) }
     }
 
     /// Forgets a run that ended: it no longer counts against its host.

@@ -3,9 +3,11 @@ import TitanModel
 
 /// Every knob of the control plane, named, documented and defaulted.
 public struct ControlPlaneConfiguration: Sendable {
-    /// The shortest time between two scheduling iterations. An iteration runs as soon as
-    /// something changed (new tasks, freed resources, a new host) and this long has passed
-    /// since the last one, so bursts of changes are placed together.
+    /// Scheduling iterations run as soon as something changed (new tasks, freed resources, a
+    /// new host) and, as a safety net, at least this often: FenzoCore's `SchedulingService`'s
+    /// `iterationInterval` with `iterateOnChange`. Nothing titan-api hands the service depends on
+    /// time (no ready-at times, no lease expiry), so an iteration without a change decides what
+    /// the last one did; the interval is long to keep a large backlog from costing CPU.
     public var schedulingInterval: Duration
     /// How often agents send heartbeats (told to them at registration).
     public var heartbeatInterval: Duration
@@ -28,7 +30,7 @@ public struct ControlPlaneConfiguration: Sendable {
     public var maximumOrdersWait: Duration
 
     public init(
-        schedulingInterval: Duration = .milliseconds(100),
+        schedulingInterval: Duration = .seconds(5),
         heartbeatInterval: Duration = .seconds(2),
         lostAfter: Duration = .seconds(15),
         missingRunGrace: Duration = .seconds(6),

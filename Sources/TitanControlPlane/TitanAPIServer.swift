@@ -63,7 +63,7 @@ public struct TitanAPIServer: Sendable {
         )
         let controlPlane = ControlPlane(
             store: store,
-            scheduling: LocalPlacementLoop(interval: options.controlPlane.schedulingInterval),
+            scheduling: try ServicePlacement(interval: options.controlPlane.schedulingInterval, logger: logger),
             configuration: options.controlPlane,
             logger: logger
         )

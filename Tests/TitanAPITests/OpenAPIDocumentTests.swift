@@ -18,7 +18,10 @@ struct OpenAPIDocumentTests {
 
     @Test("every route the router has is in the document, and every documented operation is a route")
     func routesMatch() throws {
-        let controlPlane = ControlPlane(store: InMemoryStorage(), scheduling: LocalPlacementLoop(interval: .seconds(1)))
+        let controlPlane = ControlPlane(
+            store: InMemoryStorage(),
+            scheduling: try ServicePlacement(interval: .seconds(1))
+        )
         let router = APIRoutes.router(controlPlane: controlPlane)
         let routed = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
         var documented = Set<String>()

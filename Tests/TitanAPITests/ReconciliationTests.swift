@@ -157,14 +157,14 @@ struct PlacementTests {
         #expect(defaultCell.softConstraints.count == 1)
     }
 
-    @Test("the loop places critical tasks before flex ones and offers what placements leave free")
+    @Test("the scheduling service places critical tasks before flex ones and is offered what placements leave free")
     func tiersAndOffers() async throws {
-        let loop = LocalPlacementLoop(interval: .milliseconds(1))
-        await loop.setHost(
+        let placement = try ServicePlacement(interval: .milliseconds(50))
+        await placement.setHost(
             HostCapacity(name: "h1", resources: Resources(cpus: 2, memoryMB: 4096), ports: PortRanges([1...10]))
         )
-        func queued(_ id: String, tier: Int) -> QueuedTask {
-            QueuedTask(
+        func queued(_ id: String, tier: Int) -> PlacementTask {
+            PlacementTask(
                 request: TaskRequest(
                     id: TaskID(id),
                     group: "g",
@@ -175,25 +175,33 @@ struct PlacementTests {
                 capacityGroup: "default"
             )
         }
-        await loop.submit([queued("flex-1#0", tier: 1), queued("flex-2#0", tier: 1), queued("critical#0", tier: 0)])
-        var rounds = loop.rounds.makeAsyncIterator()
-        await loop.iterate()
-        let first = try #require(await rounds.next())
-        #expect(Set(first.placements.map(\.taskID.rawValue)) == ["critical#0", "flex-1#0"])
-        #expect(first.failures.map(\.taskID.rawValue) == ["flex-2#0"])
-        #expect(Set(first.placements.flatMap(\.ports)).count == 2)
-        #expect(await loop.queuedTaskIDs() == [TaskID("flex-2#0")])
+        await placement.submit([
+            queued("flex-1#0", tier: 1), queued("flex-2#0", tier: 1), queued("critical#0", tier: 0),
+        ])
+        let running = Task { await placement.run() }
+        defer { running.cancel() }
+        var rounds = placement.rounds.makeAsyncIterator()
+        var placed: [String: [Int]] = [:]
+        while placed.count < 2, let round = await rounds.next() {
+            for task in round.placements { placed[task.taskID.rawValue] = task.ports }
+        }
+        #expect(Set(placed.keys) == ["critical#0", "flex-1#0"])
+        #expect(Set(placed.values.flatMap { $0 }).count == 2)
+        #expect(await placement.queuedTaskIDs() == [TaskID("flex-2#0")])
         // A run ends: its resources are offered again and the waiting task fits.
-        await loop.runsEnded([TaskID("critical#0")])
-        await loop.iterate()
-        let second = try #require(await rounds.next())
-        #expect(second.placements.map(\.taskID.rawValue) == ["flex-2#0"])
-        // A removed host is offered no more.
-        await loop.removeHost("h1")
-        await loop.submit([queued("late#0", tier: 0)])
-        await loop.iterate()
-        let third = try #require(await rounds.next())
-        #expect(third.placements.isEmpty)
-        #expect(third.failures.map(\.taskID.rawValue) == ["late#0"])
+        await placement.runsEnded([TaskID("critical#0")])
+        var next: [String] = []
+        while next.isEmpty, let round = await rounds.next() { next = round.placements.map(\.taskID.rawValue) }
+        #expect(next == ["flex-2#0"])
+        // A removed host is offered no more: a new task waits, saying why.
+        await placement.removeHost("h1")
+        await placement.runsEnded([TaskID("flex-1#0")])
+        await placement.submit([queued("late#0", tier: 0)])
+        var failed: [String] = []
+        while failed.isEmpty, let round = await rounds.next() {
+            #expect(round.placements.isEmpty)
+            failed = round.failures.map(\.taskID.rawValue)
+        }
+        #expect(failed == ["late#0"])
     }
 }

@@ -39,11 +39,12 @@ run_schemathesis() {
         return 1
     fi
     local status=0
-    schemathesis run "http://127.0.0.1:$port/openapi.json" \
+    # From the temporary directory: schemathesis keeps a cache where it runs.
+    (cd "$dir" && schemathesis run "http://127.0.0.1:$port/openapi.json" \
         --checks all --exclude-checks negative_data_rejection,positive_data_acceptance \
         --max-examples 8 --generation-deterministic --request-timeout 10 --wait-for-schema 10 \
         --exclude-path /v1/events --exclude-path '/v1/agents/{agentID}/orders' \
-        --exclude-path '/v1/tasks/{taskID}/logs' --no-color || status=$?
+        --exclude-path '/v1/tasks/{taskID}/logs' --no-color) || status=$?
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     rm -rf "$dir"

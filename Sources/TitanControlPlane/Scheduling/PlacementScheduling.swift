@@ -1,7 +1,7 @@
 import FenzoCore
 
 /// A task waiting for a host, with what a queue orders it by.
-public struct QueuedTask: Sendable {
+public struct PlacementTask: Sendable {
     public var request: TaskRequest
     /// The job's tier number: 0 (critical) is placed before 1 (flex).
     public var tier: Int
@@ -12,6 +12,19 @@ public struct QueuedTask: Sendable {
         self.request = request
         self.tier = tier
         self.capacityGroup = capacityGroup
+    }
+}
+
+/// A run already on a host (found at startup), with what the queue orders it by.
+public struct PlacementRun: Sendable {
+    public var task: PlacementTask
+    public var host: HostName
+    public var ports: [Int]
+
+    public init(task: PlacementTask, host: HostName, ports: [Int]) {
+        self.task = task
+        self.host = host
+        self.ports = ports
     }
 }
 
@@ -63,14 +76,12 @@ public struct PlacementRound: Sendable {
 
 /// The one seam between the control plane and the scheduling service.
 ///
-/// Everything titan-api asks of scheduling goes through these operations, so replacing
-/// ``LocalPlacementLoop`` with issue 5's tiered, fair-share `SchedulingService` is a change to
-/// one conforming type. The service plays the offer source for agent hosts: it offers each
-/// host's free resources (capacity minus the tasks it runs) as one lease, again whenever that
-/// lease was consumed or the host's tasks changed.
+/// Everything titan-api asks of scheduling goes through these operations; ``ServicePlacement``
+/// implements them on FenzoCore's `SchedulingService` and plays the offer source for agent
+/// hosts. Tests and other offer sources (Mesos) can conform too.
 public protocol PlacementScheduling: Sendable {
     /// Queues tasks for placement. A task already queued under the same id is replaced.
-    func submit(_ tasks: [QueuedTask]) async
+    func submit(_ tasks: [PlacementTask]) async
     /// Removes queued (not yet placed) tasks; unknown ids are ignored.
     func withdraw(_ ids: [TaskID]) async
     /// Removes every queued task of a group (a killed job).
@@ -83,7 +94,7 @@ public protocol PlacementScheduling: Sendable {
     /// stay counted until ``runsEnded(_:)``.
     func removeHost(_ name: HostName) async
     /// Runs known to be on hosts (found at startup): they count against their host.
-    func addRunning(_ tasks: [RunningTask]) async
+    func addRunning(_ runs: [PlacementRun]) async
     /// Runs that ended or were never launched: their resources are free again.
     func runsEnded(_ ids: [TaskID]) async
     /// Iteration results, in order. One consumer.
@@ -91,7 +102,7 @@ public protocol PlacementScheduling: Sendable {
     /// Stops and restarts iterations (tasks and hosts are still taken while paused).
     func pause() async
     func resume() async
-    /// Iterates until the calling task is cancelled, whenever something changed, at most once
-    /// per scheduling interval.
+    /// Iterates until the calling task is cancelled: as soon as something changed, and at
+    /// least every scheduling interval.
     func run() async
 }

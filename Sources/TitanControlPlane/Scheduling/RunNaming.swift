@@ -59,8 +59,8 @@ enum PlacementRequests {
         )
     }
 
-    static func queued(_ run: RunKey, jobID: JobID, cell: CellName, spec: JobSpec) -> QueuedTask {
-        QueuedTask(
+    static func queued(_ run: RunKey, jobID: JobID, cell: CellName, spec: JobSpec) -> PlacementTask {
+        PlacementTask(
             request: request(for: run, jobID: jobID, cell: cell, spec: spec),
             tier: spec.tier.number,
             capacityGroup: spec.capacityGroup

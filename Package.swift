@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "TitanStore", targets: ["TitanStore"]),
         .library(name: "TitanControlPlane", targets: ["TitanControlPlane"]),
         .executable(name: "titan-api", targets: ["TitanAPI"]),
+        .executable(name: "titanctl", targets: ["titanctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
@@ -33,6 +34,8 @@ let package = Package(
         // Already in the graph through Hummingbird; named for the types our routes use directly.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // titanctl reads job specs written in YAML, with line numbers for mistakes.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // The scheduling library: decisions only, no I/O, no clock, no dependencies.
@@ -165,6 +168,44 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // titanctl's logic without the command line: where the API is, requests and their
+        // errors, spec files (JSON or YAML, with line numbers), tables, and the wait rule.
+        .target(
+            name: "TitanCLI",
+            dependencies: [
+                "TitanModel",
+                "CurlHTTP",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // `titanctl`: the CLI teams deploy with.
+        .executableTarget(
+            name: "titanctl",
+            dependencies: [
+                "TitanCLI",
+                "TitanModel",
+                "CurlHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Runs the real titanctl binary against a real titan-api child process; both are
+        // dependencies so the build puts them beside the tests.
+        .testTarget(
+            name: "TitanctlTests",
+            dependencies: [
+                "TitanCLI",
+                "TitanModel",
+                "TitanStore",
+                "CurlHTTP",
+                "titanctl",
+                "TitanAPI",
+            ],
+            // The agent that serves task logs in the tests; run with python3, not compiled.
+            exclude: ["Agent"],
             swiftSettings: strictSettings
         ),
     ],

@@ -255,6 +255,30 @@ paths = {
     "/v1/agents/{agentID}/usage": {"post": {"operationId": "agentUsage", "summary": "Resource use of running tasks.", "parameters": [agent],
                                             "requestBody": body("AgentUsageReport"), "responses": {"200": ok("AgentStatusAck"), "400": E400, "404": err("Unknown agent: register again."), "413": E413, "503": E503}}},
 }
+# GET /v1/status, for `titanctl status` (StatusRoutes.swift; FleetStatus in TitanModel/API/FleetStatus.swift).
+COUNT = {"type": "integer", "minimum": 0}
+amounts = obj({"cpus": {"type": "number", "minimum": 0}, "memoryMB": COUNT, "diskGB": COUNT, "networkMbps": COUNT},
+              required=["cpus", "memoryMB", "diskGB", "networkMbps"])
+schemas.update({
+    "FleetStatus": obj({"at": DT, "hosts": ref("HostCounts"), "capacity": ref("ResourceAmounts"), "used": ref("ResourceAmounts"),
+                        "tasks": ref("TaskStateCounts"), "jobsWithLiveTasks": COUNT, "pending": arr(ref("PendingTaskGroup")),
+                        "autoscaler": ref("AutoscalerStatus")},
+                       required=["at", "hosts", "capacity", "used", "tasks", "jobsWithLiveTasks", "pending", "autoscaler"],
+                       desc="`capacity`: what the hosts that are up offer in all; `used`: what the tasks on them hold; `tasks`: every task not finished, by state; "
+                            "`pending`: waiting tasks grouped by pending reason, most first, at most 20 groups."),
+    "HostCounts": obj({"total": COUNT, "up": COUNT, "down": COUNT, "disabled": COUNT}, required=["total", "up", "down", "disabled"]),
+    "ResourceAmounts": amounts,
+    "PendingTaskGroup": obj({"reason": S, "taskCount": COUNT, "jobCount": COUNT, "exampleTaskIDs": {**arr(S), "maxItems": 3}},
+                            required=["reason", "taskCount", "jobCount", "exampleTaskIDs"]),
+    "AutoscalerStatus": obj({"enabled": BOOL, "actions": arr(ref("AutoscalerAction"))}, required=["enabled", "actions"],
+                            desc="`enabled` is false while titan-api runs no autoscaler; `actions` newest first."),
+    "AutoscalerAction": obj({"at": DT, "group": S, "direction": {"type": "string", "enum": ["up", "down"]}, "hostCount": COUNT,
+                             "hosts": arr(S), "reason": S}, required=["at", "group", "direction", "hostCount", "hosts", "reason"]),
+})
+paths["/v1/status"] = {"get": {"operationId": "fleetStatus",
+                               "summary": "The fleet at a glance: hosts, capacity and use, live tasks, pending tasks by reason, autoscaler actions.",
+                               "responses": {"200": ok("FleetStatus"), "400": E400}}}
+
 doc = {"openapi": "3.1.0",
        "info": {"title": "Titan API", "version": "1.0.0", "description": "The Titan control plane: jobs, tasks, hosts, events and the agent protocol. See Docs/api.md and Docs/agent-protocol.md."},
        "servers": [{"url": "http://127.0.0.1:8080"}], "paths": paths, "components": {"schemas": schemas}}

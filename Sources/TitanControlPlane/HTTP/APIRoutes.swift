@@ -21,6 +21,7 @@ public enum APIRoutes {
         addHosts(router, controlPlane)
         addEvents(router, controlPlane)
         AgentRoutes.add(router, controlPlane)
+        StatusRoutes.add(router, controlPlane)
         routes.set(router.routes.map { (path: $0.path.description, method: $0.method.rawValue) })
         return router
     }

@@ -54,7 +54,7 @@ public struct PackingStrategy: Sendable {
     }
 
     /// The strategy we recommend (see Docs/benchmarks.md for the measurements behind it).
-    public static let recommendedName = "constrainedFirst"
+    public static let recommendedName = "hostByHost"
 
     /// Every strategy with soft constraints, in report order; `NAME-noSoft` variants and
     /// `default` are found by `named(_:)`.
@@ -108,15 +108,17 @@ public struct PackingStrategy: Sendable {
         ),
         PackingStrategy(
             name: "hostByHost",
-            summary: "FenzoCore's host-by-host filler: fills the fullest host first with the task that leaves "
-                + "its cpu and memory smallest, then the next; leftovers go task by task to the cpu+memory best fit.",
+            summary: "FenzoCore's host-by-host filler (PlacementOrder.hostByHost): fills one host at a time with "
+                + "the task whose demand best matches what the host has free, opening new hosts in the mix of "
+                + "instance types the remaining demand calls for; constrained tasks first, leftovers task by task "
+                + "to the cpu+memory best fit.",
             configuration: configured(BinPackingFitness.cpuMemory, order: .hostByHost)
         ),
         PackingStrategy(
             name: "constrainedFirst",
             summary: "Host by host in two FenzoCore iterations per round: first the tasks with hard constraints "
-                + "(pinned to an instance type, one per host, exclusive), while the fleet still has room for them, "
-                + "then the rest. The same as hostByHost where no task has hard constraints.",
+                + "(pinned to an instance type, one per host, exclusive), then the rest. hostByHost now does the "
+                + "same inside one iteration; kept to show that.",
             configuration: configured(BinPackingFitness.cpuMemory, order: .hostByHost),
             phases: [.constrained, .rest]
         ),

@@ -263,7 +263,7 @@ public actor ControlPlane {
     func handle(_ round: PlacementRound) async {
         metrics.iterations.increment()
         metrics.iterationDuration.record(round.duration)
-        metrics.pendingTasks.set(to: Double(round.failures.count))
+        metrics.pendingTasks.set(to: Double(round.waitingTasks))
         var assignments: [TitanStore.TaskAssignment] = []
         var placedRuns: [RunKey] = []
         for placement in round.placements {

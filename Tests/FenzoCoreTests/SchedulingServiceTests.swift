@@ -317,6 +317,68 @@ struct SchedulingServiceTests {
         try await harness.stop()
     }
 
+    @Test("incremental iterations try only new tasks until something is added to the fleet or a full pass is asked for")
+    func incrementalIterationsTryOnlyNewTasks() async throws {
+        var harness = try await ServiceHarness.start(
+            SchedulingServiceConfiguration(iterationInterval: nil, incrementalIterations: true)
+        ) { service in
+            await service.offer([Fixtures.lease("h0", cpus: 4)])
+            try await service.submit([QueueFixtures.queued("big", cpus: 8), QueueFixtures.queued("fits", cpus: 2)])
+        }
+        let first = try await harness.next()
+        #expect(!first.isIncremental, "leases were offered")
+        #expect(first.placements.map(\.taskID) == ["fits"])
+        #expect(first.scheduling.failures.map(\.taskID) == ["big"])
+
+        // Only a submission since: "big" is not tried again and keeps its reasons.
+        try await harness.service.submit(QueueFixtures.queued("also-big", cpus: 8))
+        let second = try await harness.next()
+        #expect(second.isIncremental)
+        #expect(second.scheduling.failures.map(\.taskID) == ["also-big"])
+        #expect(second.queuedTasks == 2)
+        let bigReason = await harness.service.pendingReason(for: "big")
+        #expect(bigReason != .awaitingIteration && bigReason != nil)
+
+        // A re-timed task counts as untried.
+        try await harness.service.setReadyAt(nil, for: "big")
+        let third = try await harness.next()
+        #expect(third.isIncremental)
+        #expect(third.scheduling.failures.map(\.taskID) == ["big"])
+
+        // A requested iteration tries everything.
+        await harness.service.requestIteration()
+        let fourth = try await harness.next()
+        #expect(!fourth.isIncremental)
+        #expect(Set(fourth.scheduling.failures.map(\.taskID)) == ["big", "also-big"])
+
+        // So does one after a lease is offered: the first in line gets the new host.
+        await harness.service.offer([Fixtures.lease("h1", cpus: 8)])
+        let fifth = try await harness.next()
+        #expect(!fifth.isIncremental)
+        #expect(fifth.placements.map(\.taskID) == ["big"])
+        #expect(fifth.scheduling.failures.map(\.taskID) == ["also-big"])
+
+        // And one after a task ends: its room may fit a waiting task.
+        await harness.service.taskEnded("fits")
+        let sixth = try await harness.next()
+        #expect(!sixth.isIncremental)
+        try await harness.stop()
+    }
+
+    @Test("without incremental iterations every iteration tries every waiting task")
+    func everyIterationIsFullByDefault() async throws {
+        var harness = try await ServiceHarness.start { service in
+            try await service.submit(QueueFixtures.queued("first", cpus: 8))
+        }
+        let first = try await harness.next()
+        #expect(first.scheduling.failures.map(\.taskID) == ["first"])
+        try await harness.service.submit(QueueFixtures.queued("second", cpus: 8))
+        let second = try await harness.next()
+        #expect(!second.isIncremental)
+        #expect(Set(second.scheduling.failures.map(\.taskID)) == ["first", "second"])
+        try await harness.stop()
+    }
+
     @Test("tasks already running are recorded against their host and capacity group")
     func recordsRunningTasks() async throws {
         var harness = try await ServiceHarness.start { service in

@@ -21,17 +21,23 @@ extension TieredTaskQueue {
     ///   - scheduler: the scheduler that places the tasks.
     ///   - newLeases: offers that arrived since the last iteration.
     ///   - now: the current time, for ready-at times, lease expiry and waits.
+    ///   - untriedOnly: try only tasks no iteration has tried since they were enqueued (or
+    ///     given a new ready-at time, tier or group); tasks an iteration could not place
+    ///     keep their reasons and are not tried again. Right when nothing has been added to
+    ///     the fleet since those tasks were tried: what did not fit then does not fit now.
     public mutating func schedule(
         on scheduler: inout TaskScheduler,
         newLeases: [Lease] = [],
-        at now: Instant
+        at now: Instant,
+        untriedOnly: Bool = false
     ) -> QueueIterationResult {
         // Leases go in first so that shares are measured against the fleet they add to.
         let rejected = scheduler.acceptLeases(newLeases)
         var pass = QueuePass(
             now: now,
             fleetCapacity: scheduler.fleetCapacity,
-            usesHostGroups: configuration.hostGroups.activeGroups != nil
+            usesHostGroups: configuration.hostGroups.activeGroups != nil,
+            untriedOnly: untriedOnly
         )
         // The pass holds the queue for the iteration: moved, not copied.
         swap(&self, &pass.queue)
@@ -73,6 +79,8 @@ struct QueuePass: TaskSource {
     let fleetCapacity: Resources
     /// Whether host groups restrict unpinned tasks (some groups are marked active).
     private let usesHostGroups: Bool
+    /// Whether tasks an earlier iteration tried are passed over.
+    private let untriedOnly: Bool
 
     /// The tier being walked; -1 before the first.
     private var tier = -1
@@ -88,11 +96,12 @@ struct QueuePass: TaskSource {
     private(set) var held: [TaskFailure] = []
 
     /// A pass with an empty queue; the caller swaps its queue in.
-    init(now: Instant, fleetCapacity: Resources, usesHostGroups: Bool) {
+    init(now: Instant, fleetCapacity: Resources, usesHostGroups: Bool, untriedOnly: Bool = false) {
         self.now = now
         nowNanoseconds = now.lineNanoseconds
         self.fleetCapacity = fleetCapacity
         self.usesHostGroups = usesHostGroups
+        self.untriedOnly = untriedOnly
     }
 
     mutating func nextTask() -> TaskRequest? {
@@ -189,13 +198,17 @@ struct QueuePass: TaskSource {
     // MARK: Walking the tiers
 
     /// The bucket's next live item if it is ready, the cursor moved up to it past stale
-    /// items; nil when the bucket has no more ready tasks.
+    /// items (and, in an untried-only pass, past tasks already tried); nil when the bucket
+    /// has no more ready tasks.
     private mutating func readyItem(of bucket: Int) -> LineItem? {
         var cursor = cursors[bucket]
         defer { cursors[bucket] = cursor }
         while cursor < queue.buckets[bucket].line.run.count {
             let item = queue.buckets[bucket].line.run[cursor]
-            if queue.isLive(item) { return item.eligibleAt <= nowNanoseconds ? item : nil }
+            if queue.isLive(item) {
+                guard item.eligibleAt <= nowNanoseconds else { return nil }
+                guard untriedOnly, queue.entries[Int(item.slot)].outcome != .awaitingIteration else { return item }
+            }
             cursor += 1
         }
         return nil

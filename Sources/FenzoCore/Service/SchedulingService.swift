@@ -44,6 +44,9 @@ public actor SchedulingService {
     /// How many tiers the queue has, to check submissions without the core.
     private var tierCount: Int
     private var paused = false
+    /// Whether the next iteration must try every ready task: something was added to the
+    /// fleet, or the iteration is periodic or requested (see `incrementalIterations`).
+    private var fullPassDue = true
     private var phase = Phase.idle
     private var iterationCount = 0
 
@@ -142,6 +145,7 @@ public actor SchedulingService {
             lease.offeredAt = at
             offeredLeases.append(lease)
         }
+        fullPassDue = true
         changed()
     }
 
@@ -163,6 +167,7 @@ public actor SchedulingService {
         guard tracked.removeValue(forKey: id) != nil else { return false }
         changes.append(.ended(id))
         endedSinceApplied.insert(id)
+        fullPassDue = true
         changed()
         return true
     }
@@ -181,6 +186,7 @@ public actor SchedulingService {
         try await withCore { (core: inout Core) throws(SchedulingError) in
             try core.scheduler.enableHost(name)
         }
+        fullPassDue = true
         changed()
     }
 
@@ -217,6 +223,7 @@ public actor SchedulingService {
             try core.queue.setConfiguration(newConfiguration)
         }
         tierCount = newConfiguration.tiers.count
+        fullPassDue = true
         changed()
     }
 
@@ -257,12 +264,14 @@ public actor SchedulingService {
     public func resume() {
         guard paused else { return }
         paused = false
+        fullPassDue = true
         wakeUpContinuation.yield()
     }
 
-    /// Asks for an iteration as soon as the one in flight, if any, has finished (none
-    /// runs while paused: `resume()` starts one).
+    /// Asks for an iteration over every ready task as soon as the one in flight, if any,
+    /// has finished (none runs while paused: `resume()` starts one).
     public func requestIteration() {
+        fullPassDue = true
         wakeUpContinuation.yield()
     }
 
@@ -273,8 +282,8 @@ public actor SchedulingService {
         phase = .running
         await withTaskGroup(of: Void.self) { group in
             if let interval = configuration.iterationInterval {
-                group.addTask { [clock, wakeUpContinuation] in
-                    await Self.tick(every: interval, clock: clock, wakeUp: wakeUpContinuation)
+                group.addTask { [clock] in
+                    await Self.tick(every: interval, clock: clock) { await self.requestIteration() }
                 }
             }
             wakeUpContinuation.yield()
@@ -334,8 +343,17 @@ public actor SchedulingService {
         endedSinceApplied = []
         iterationCount += 1
         let number = iterationCount
+        let untriedOnly = configuration.incrementalIterations && !fullPassDue
+        fullPassDue = false
         let iteration = await withTaskExecutorPreference(iterationExecutor) {
-            await Self.runIteration(handoff, changes: batch, leases: leases, number: number, clock: clock)
+            await Self.runIteration(
+                handoff,
+                changes: batch,
+                leases: leases,
+                untriedOnly: untriedOnly,
+                number: number,
+                clock: clock
+            )
         }
         guard let returned = handoff.take() else { return }
         core = returned
@@ -356,6 +374,7 @@ public actor SchedulingService {
         _ handoff: CoreHandoff,
         changes: [Change],
         leases: [Lease],
+        untriedOnly: Bool,
         number: Int,
         clock: any ServiceClock
     ) async -> SchedulingIteration {
@@ -375,8 +394,8 @@ public actor SchedulingService {
         }
         var rejected: [RejectedTask] = []
         for change in changes { core.apply(change, rejected: &rejected) }
-        let result = core.iterate(newLeases: leases, at: startedAt)
-        let iteration = SchedulingIteration(
+        let result = core.iterate(newLeases: leases, at: startedAt, untriedOnly: untriedOnly)
+        var iteration = SchedulingIteration(
             number: number,
             startedAt: startedAt,
             duration: clock.now() - startedAt,
@@ -386,13 +405,16 @@ public actor SchedulingService {
             queuedTasks: core.queue.count,
             runningTasks: core.queue.runningCount
         )
+        iteration.isIncremental = untriedOnly
         handoff.put(core)
         return iteration
     }
 
-    private static func tick(every interval: Duration, clock: any ServiceClock, wakeUp: AsyncStream<Void>.Continuation)
-        async
-    {
+    private static func tick(
+        every interval: Duration,
+        clock: any ServiceClock,
+        wakeUp: @Sendable () async -> Void
+    ) async {
         var deadline = clock.now() + interval
         while !Task.isCancelled {
             do {
@@ -400,7 +422,7 @@ public actor SchedulingService {
             } catch {
                 return
             }
-            wakeUp.yield()
+            await wakeUp()
             deadline = deadline + interval
         }
     }
@@ -444,8 +466,8 @@ struct Core: Sendable {
     var scheduler: TaskScheduler
     var queue: TieredTaskQueue
 
-    mutating func iterate(newLeases: [Lease], at now: Instant) -> QueueIterationResult {
-        queue.schedule(on: &scheduler, newLeases: newLeases, at: now)
+    mutating func iterate(newLeases: [Lease], at now: Instant, untriedOnly: Bool) -> QueueIterationResult {
+        queue.schedule(on: &scheduler, newLeases: newLeases, at: now, untriedOnly: untriedOnly)
     }
 
     mutating func apply(_ change: Change, rejected: inout [RejectedTask]) {

@@ -7,10 +7,23 @@ public struct SchedulingServiceConfiguration: Sendable, Hashable {
     /// offered, a host enabled, ...), once the one in flight has finished. Changes that
     /// arrive during an iteration are taken together by the next.
     public var iterateOnChange: Bool
+    /// Lets an iteration try only the tasks submitted (or re-timed, or moved) since the
+    /// last one, when nothing was added to the fleet since (no lease offered, no task ended,
+    /// no host enabled, no queue configuration set) and it is not a periodic or requested
+    /// iteration: what did not fit then does not fit now. Keeps iterations short while tasks
+    /// pour in and many wait; a task that could fit only beside a task placed since (a
+    /// balanced constraint, say) waits for the next full iteration, at the latest the next
+    /// periodic one.
+    public var incrementalIterations: Bool
 
-    public init(iterationInterval: Duration? = .seconds(1), iterateOnChange: Bool = true) {
+    public init(
+        iterationInterval: Duration? = .seconds(1),
+        iterateOnChange: Bool = true,
+        incrementalIterations: Bool = false
+    ) {
         self.iterationInterval = iterationInterval
         self.iterateOnChange = iterateOnChange
+        self.incrementalIterations = incrementalIterations
     }
 
     /// Every reason this configuration cannot be used as it is.
@@ -40,6 +53,10 @@ public struct SchedulingIteration: Sendable {
     public var queuedTasks: Int
     /// Tasks counted as running after the iteration.
     public var runningTasks: Int
+    /// Whether it tried only tasks no iteration had tried (see
+    /// `SchedulingServiceConfiguration.incrementalIterations`); its failures then list only
+    /// those, and the other queued tasks keep the reasons they had.
+    public var isIncremental: Bool = false
 }
 
 /// A submitted task the queue refused, with why.

@@ -55,8 +55,11 @@ public struct HostCapacity: Sendable {
 public struct PlacementRound: Sendable {
     /// Tasks placed, with their host and ports; the scheduler already counts them as running.
     public var placements: [FenzoCore.TaskAssignment]
-    /// Tasks that could not be placed, with why.
+    /// Tasks tried and not placed, with why. An iteration that tried only new tasks (nothing
+    /// was added to the fleet since the last) lists only those; the others keep their reasons.
     public var failures: [TaskFailure]
+    /// Tasks still waiting to be placed after the iteration, tried or not.
+    public var waitingTasks: Int
     /// How long the iteration took.
     public var duration: Duration
     public var statistics: IterationStatistics
@@ -64,11 +67,13 @@ public struct PlacementRound: Sendable {
     public init(
         placements: [FenzoCore.TaskAssignment],
         failures: [TaskFailure],
+        waitingTasks: Int,
         duration: Duration,
         statistics: IterationStatistics
     ) {
         self.placements = placements
         self.failures = failures
+        self.waitingTasks = waitingTasks
         self.duration = duration
         self.statistics = statistics
     }

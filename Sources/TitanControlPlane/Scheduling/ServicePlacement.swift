@@ -40,7 +40,11 @@ public actor ServicePlacement: PlacementScheduling {
         service = try SchedulingService(
             scheduler: TaskScheduler(configuration: configuration),
             queue: TieredTaskQueue(),
-            configuration: SchedulingServiceConfiguration(iterationInterval: interval, iterateOnChange: true),
+            configuration: SchedulingServiceConfiguration(
+                iterationInterval: interval,
+                iterateOnChange: true,
+                incrementalIterations: true
+            ),
             clock: ContinuousClock()
         )
         self.logger = logger
@@ -180,6 +184,7 @@ public actor ServicePlacement: PlacementScheduling {
             PlacementRound(
                 placements: result.placedTasks,
                 failures: result.failures,
+                waitingTasks: iteration.queuedTasks,
                 duration: iteration.duration,
                 statistics: result.statistics
             )

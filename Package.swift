@@ -21,15 +21,24 @@ let package = Package(
         .library(name: "TitanNode", targets: ["TitanNode"]),
         .executable(name: "titan-agent", targets: ["titan-agent"]),
         .executable(name: "titan-task-shim", targets: ["titan-task-shim"]),
+        .library(name: "TitanControlPlane", targets: ["TitanControlPlane"]),
+        .executable(name: "titan-api", targets: ["TitanAPI"]),
+        .executable(name: "titanctl", targets: ["titanctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
-        // Its default traits would pull in swift-configuration, which we do not use.
+        // The API server. Its default traits would pull in swift-configuration, which we do not use.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Already in the graph through Hummingbird; named for the types our routes use directly.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // titanctl reads job specs written in YAML, with line numbers for mistakes.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // The scheduling library: decisions only, no I/O, no clock, no dependencies.
@@ -176,6 +185,101 @@ let package = Package(
                 "TitanNode", "TitanLogFiles", "TitanDocker", "TitanModel", "CurlHTTP", "titan-task-shim", "titan-agent",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The control plane behind titan-api: the HTTP API, agents, scheduling, reconciliation and
+        // the simulated fleet, as a library so tests run the real server in-process.
+        .target(
+            name: "TitanControlPlane",
+            dependencies: [
+                "FenzoCore",
+                "TitanModel",
+                "TitanStore",
+                "CurlHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("HTTP/openapi.json")],
+            swiftSettings: strictSettings
+        ),
+        // `titan-api`: options, logging and signals around TitanControlPlane.
+        .executableTarget(
+            name: "TitanAPI",
+            dependencies: [
+                "TitanControlPlane",
+                "TitanStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Runs the real server on free ports with real SQLite files, driving agents over HTTP.
+        // What the API's and titanctl's tests share: a JSON Schema check of answers against
+        // the OpenAPI document.
+        .target(
+            name: "TitanTestSupport",
+            dependencies: ["TitanModel"],
+            path: "Tests/TitanTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TitanAPITests",
+            dependencies: [
+                "TitanTestSupport",
+                "TitanControlPlane",
+                "TitanModel",
+                "TitanStore",
+                "FenzoCore",
+                "CurlHTTP",
+                "TitanAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // titanctl's logic without the command line: where the API is, requests and their
+        // errors, spec files (JSON or YAML, with line numbers), tables, and the wait rule.
+        .target(
+            name: "TitanCLI",
+            dependencies: [
+                "TitanModel",
+                "CurlHTTP",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // `titanctl`: the CLI teams deploy with.
+        .executableTarget(
+            name: "titanctl",
+            dependencies: [
+                "TitanCLI",
+                "TitanModel",
+                "CurlHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Runs the real titanctl binary against a real titan-api child process; both are
+        // dependencies so the build puts them beside the tests.
+        .testTarget(
+            name: "TitanctlTests",
+            dependencies: [
+                "TitanTestSupport",
+                "TitanCLI",
+                "TitanModel",
+                "TitanStore",
+                "CurlHTTP",
+                "titanctl",
+                "TitanAPI",
+            ],
+            // The agent that serves task logs in the tests; run with python3, not compiled.
+            exclude: ["Agent"],
             swiftSettings: strictSettings
         ),
     ],

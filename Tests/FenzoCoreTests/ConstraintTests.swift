@@ -229,3 +229,33 @@ struct ConstraintTests {
         #expect(retry.placedTasks.count == 2)
     }
 }
+
+@Suite("Reasons for attribute constraints")
+struct AttributeReasonTests {
+    @Test("a task pinned to hosts too small for it hears what the matching hosts have")
+    func pinnedToSmallHosts() throws {
+        var scheduler = Fixtures.scheduler()
+        let result = scheduler.schedule(
+            [
+                Fixtures.task(
+                    "big",
+                    cpus: 2,
+                    memoryMB: 100_000,
+                    hard: [.hostAttributeValue(attribute: "type", values: ["small"])]
+                )
+            ],
+            newLeases: [
+                Fixtures.lease("s1", cpus: 4, memoryMB: 8192, attributes: ["type": "small"]),
+                Fixtures.lease("b1", cpus: 16, memoryMB: 262_144, attributes: ["type": "large"]),
+            ],
+            at: .zero
+        )
+        let reasons = try #require(result.failures.first?.reasons.map(\.description))
+        #expect(
+            reasons == [
+                "constraint hostAttrValue(type in small): every host with room has type outside small; "
+                    + "the matching hosts have at most 4 cpus and 8192 MB free (the task needs 2 cpus and 100000 MB)"
+            ]
+        )
+    }
+}

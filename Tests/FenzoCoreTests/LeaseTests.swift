@@ -279,3 +279,36 @@ struct ResourceShortfallTests {
         #expect(!TaskFailure(request: task, reasons: [.invalidRequest(["cpus is negative"])]).isResourceShortfall)
     }
 }
+
+@Suite("Extreme numbers")
+struct ExtremeNumberTests {
+    @Test(
+        "hosts and tasks with denormal, tiny or huge amounts never crash the scheduler",
+        arguments: [
+            Double.leastNonzeroMagnitude, Double.leastNormalMagnitude / 4, 1e-12, 1e300, Double.greatestFiniteMagnitude,
+        ]
+    )
+    func extremeAmounts(amount: Double) {
+        for order in [PlacementOrder.asGiven, .hostByHost] {
+            for fitness in [BinPackingFitness.cpuMemory, AlignmentFitness(), SpreadingFitness.cpuMemory]
+                as [any FitnessCalculator]
+            {
+                var scheduler = Fixtures.scheduler(fitness: fitness) { $0.placementOrder = order }
+                let result = scheduler.schedule(
+                    [
+                        Fixtures.task("a", cpus: amount, memoryMB: amount),
+                        Fixtures.task("b", cpus: 1, memoryMB: 1),
+                        Fixtures.task("c", cpus: amount / 2, memoryMB: 0, hard: [.uniqueHostAttribute("name")]),
+                    ],
+                    newLeases: [
+                        Fixtures.lease("tiny", cpus: amount, memoryMB: amount),
+                        Fixtures.lease("normal", cpus: 4, memoryMB: 4096),
+                    ],
+                    at: .zero
+                )
+                #expect(result.placedTasks.count + result.failures.count == 3)
+                #expect(result.placedTasks.allSatisfy { $0.score.isFinite })
+            }
+        }
+    }
+}

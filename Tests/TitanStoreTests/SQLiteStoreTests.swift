@@ -20,11 +20,11 @@ struct SQLiteStoreTests {
                 db,
                 sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
             )
-            for table in ["events", "hosts", "jobs", "leader_lease", "task_transitions", "tasks"] {
+            for table in ["agent_orders", "events", "hosts", "jobs", "leader_lease", "task_transitions", "tasks"] {
                 #expect(tables.contains(table))
             }
             let migrations = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
-            #expect(migrations.count == 6)
+            #expect(migrations.count == 7)
         }
         let normal = try TitanDatabase.open(
             path: directory.appendingPathComponent("n.sqlite").path,

@@ -49,9 +49,12 @@ struct HostIndex: Sendable {
     private(set) var chunkMaxPorts: [Int] = []
     private(set) var indexedCount = 0
 
+    /// The grid row or column of a fraction: NaN and anything at or below 0 go to the
+    /// first, anything at or above 1 (infinity too, from a denormal total) to the last.
     @inline(__always)
     static func bucket(_ fraction: Double) -> Int {
         if !(fraction > 0) { return 0 }
+        if !(fraction < 1) { return gridSize - 1 }
         return min(gridSize - 1, Int(fraction * Double(gridSize)))
     }
 

@@ -26,6 +26,9 @@ public enum FailureReason: Sendable, Hashable, CustomStringConvertible {
     case hostsDisabled(count: Int, until: Instant)
     /// The iteration was abandoned before this task could be placed.
     case iterationAbandoned(String)
+    /// The task's capacity group would go over its cap in this tier: it waits until the
+    /// group's running tasks end. A policy limit, not a shortage of hosts.
+    case capacityGroupAtCap(CapacityGroupName, ResourceKind, cap: Double, used: Double, needed: Double)
 
     /// Whether more hosts like the ones known could fix this: a shortage of resources
     /// rather than a constraint or bad input.
@@ -35,7 +38,7 @@ public enum FailureReason: Sendable, Hashable, CustomStringConvertible {
             .insufficientResourceSet, .resourcesNotTogether:
             true
         case .invalidRequest, .duplicateTaskID, .constraint, .constraintError, .hostsDisabled,
-            .iterationAbandoned:
+            .iterationAbandoned, .capacityGroupAtCap:
             false
         }
     }
@@ -69,6 +72,10 @@ public enum FailureReason: Sendable, Hashable, CustomStringConvertible {
             return "\(count) host(s) that could take it are disabled, the first until \(until)"
         case .iterationAbandoned(let why):
             return "not tried: the iteration was abandoned (\(why))"
+        case .capacityGroupAtCap(let group, let kind, let cap, let used, let needed):
+            let what = kind == .cpus ? "cpus" : "\(kind.unit) of \(kind.displayName)"
+            return "capacity group \(group) is at its cap of \(cap.compactText) \(what) "
+                + "(\(used.compactText) in use, the task needs \(needed.compactText))"
         }
     }
 }

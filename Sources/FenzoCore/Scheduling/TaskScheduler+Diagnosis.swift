@@ -178,16 +178,32 @@ extension TaskScheduler {
         let group = task.request.group
         let prefix = all ? "" : "\(rejected) of \(roomy) host(s) with room: "
         switch constraint.rule {
-        case .attributeIn(let attribute, _):
+        case .attributeIn(let attribute, let values):
             let name = attributes.names[attribute]
             if attributes.valueCount(of: attribute, hosts: hosts.count) == 0 {
                 return "no host has attribute \(name)"
             }
-            if case .hostAttributeValue(_, let values) = constraint.source {
-                return prefix + "\(all ? "every host with room has" : "have") \(name) outside "
-                    + values.joined(separator: ",")
+            var detail = prefix + "\(name) does not match"
+            if case .hostAttributeValue(_, let names) = constraint.source {
+                detail =
+                    prefix + "\(all ? "every host with room has" : "have") \(name) outside "
+                    + names.joined(separator: ",")
             }
-            return prefix + "\(name) does not match"
+            // Say what the hosts that do match have, when none of them has room.
+            guard all else { return detail }
+            var mostCpus = -1.0
+            var mostMemory = -1.0
+            for slot in hosts.indices
+            where hosts[slot].hasOffer && hosts[slot].disabledUntil == nil
+                && values.contains(attributes.value(of: attribute, slot: slot))
+            {
+                mostCpus = max(mostCpus, hosts[slot].free.cpus)
+                mostMemory = max(mostMemory, hosts[slot].free.memoryMB)
+            }
+            guard mostCpus >= 0 else { return detail + "; no matching host is offering resources" }
+            return detail + "; the matching hosts have at most \(mostCpus.compactText) cpus and "
+                + "\(mostMemory.compactText) MB free (the task needs \(task.request.resources.cpus.compactText) "
+                + "cpus and \(task.request.resources.memoryMB.compactText) MB)"
         case .slots:
             return all ? "none of the named hosts has room" : prefix + "not one of the named hosts"
         case .unique(let attribute):

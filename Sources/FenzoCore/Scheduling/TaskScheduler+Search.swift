@@ -17,7 +17,7 @@ extension TaskScheduler {
 
     /// Finds the host with the best combined score for the task, or nil if the index
     /// holds none that fits and satisfies its hard constraints.
-    mutating func findHost(for task: CompiledTask, statistics: inout IterationStatistics) throws(ConstraintFailure)
+    func findHost(for task: CompiledTask, statistics: inout IterationStatistics) throws(ConstraintFailure)
         -> Candidate?
     {
         if let pinned = task.pinned {
@@ -143,7 +143,7 @@ extension TaskScheduler {
 
     /// Walks the pools that could hold the task, best bound first, and within each the
     /// grid cells in the calculator's order, stopping once no cell could do better.
-    private mutating func searchPools(
+    private func searchPools(
         for task: CompiledTask,
         weights: ResourceWeights,
         fullestFirst: Bool,
@@ -188,7 +188,7 @@ extension TaskScheduler {
         return best
     }
 
-    private mutating func searchGrid(
+    private func searchGrid(
         of poolIndex: Int,
         for task: CompiledTask,
         softBase: Double,
@@ -219,78 +219,78 @@ extension TaskScheduler {
         )
 
         var rows = pool.nonEmptyRows & (UInt64.max << UInt64(lowestRow))
-        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: size) { (columns) throws(ConstraintFailure) in
-            var remaining = rows
-            while remaining != 0 {
-                let row = remaining.trailingZeroBitCount
-                remaining &= remaining - 1
-                columns[row] = pool.rowBits[row] & (UInt64.max << UInt64(lowestColumn))
-                if columns[row] == 0 { rows &= ~(1 << UInt64(row)) }
+        // Each row's cells still to visit; on the stack, so a search allocates nothing.
+        var columns = InlineArray<64, UInt64>(repeating: 0)
+        var remaining = rows
+        while remaining != 0 {
+            let row = remaining.trailingZeroBitCount
+            remaining &= remaining - 1
+            columns[row] = pool.rowBits[row] & (UInt64.max << UInt64(lowestColumn))
+            if columns[row] == 0 { rows &= ~(1 << UInt64(row)) }
+        }
+        while rows != 0 {
+            // The next cell: the best key among each row's first remaining cell.
+            var chosenRow = -1
+            var chosenColumn = -1
+            var chosenKey = 0.0
+            var scan = rows
+            while scan != 0 {
+                let row = scan.trailingZeroBitCount
+                scan &= scan - 1
+                let column =
+                    fullestFirst ? columns[row].trailingZeroBitCount : 63 - columns[row].leadingZeroBitCount
+                let key = rowWeight * Double(row) + columnWeight * Double(column)
+                if chosenRow < 0 || (fullestFirst ? key < chosenKey : key > chosenKey) {
+                    chosenRow = row
+                    chosenColumn = column
+                    chosenKey = key
+                }
             }
-            while rows != 0 {
-                // The next cell: the best key among each row's first remaining cell.
-                var chosenRow = -1
-                var chosenColumn = -1
-                var chosenKey = 0.0
-                var scan = rows
-                while scan != 0 {
-                    let row = scan.trailingZeroBitCount
-                    scan &= scan - 1
-                    let column =
-                        fullestFirst ? columns[row].trailingZeroBitCount : 63 - columns[row].leadingZeroBitCount
-                    let key = rowWeight * Double(row) + columnWeight * Double(column)
-                    if chosenRow < 0 || (fullestFirst ? key < chosenKey : key > chosenKey) {
-                        chosenRow = row
-                        chosenColumn = column
-                        chosenKey = key
-                    }
-                }
-                // The most any host in that cell could score.
-                if fullestFirst {
-                    corner.free.cpus = max(Double(chosenRow) / Double(size) * totalCpus, demand.cpus)
-                    corner.free.memoryMB = max(Double(chosenColumn) / Double(size) * totalMemory, demand.memoryMB)
-                    corner.free.diskMB = demand.diskMB
-                    corner.free.networkMbps = demand.networkMbps
-                } else {
-                    corner.free.cpus = min(Double(chosenRow + 1) / Double(size), 1) * totalCpus
-                    corner.free.memoryMB = min(Double(chosenColumn + 1) / Double(size), 1) * totalMemory
-                    corner.free.diskMB = 1e15
-                    corner.free.networkMbps = 1e15
-                }
-                corner.used = corner.total - corner.free
-                let ceiling = combined(
-                    fitness: fitnessCalculator.fitness(of: task.request, on: corner),
-                    softTotal: softCeiling,
-                    softCount: softCount
-                )
-                if let current = best, current.score >= ceiling { return }
+            // The most any host in that cell could score.
+            if fullestFirst {
+                corner.free.cpus = max(Double(chosenRow) / Double(size) * totalCpus, demand.cpus)
+                corner.free.memoryMB = max(Double(chosenColumn) / Double(size) * totalMemory, demand.memoryMB)
+                corner.free.diskMB = demand.diskMB
+                corner.free.networkMbps = demand.networkMbps
+            } else {
+                corner.free.cpus = min(Double(chosenRow + 1) / Double(size), 1) * totalCpus
+                corner.free.memoryMB = min(Double(chosenColumn + 1) / Double(size), 1) * totalMemory
+                corner.free.diskMB = 1e15
+                corner.free.networkMbps = 1e15
+            }
+            corner.used = corner.total - corner.free
+            let ceiling = combined(
+                fitness: fitnessCalculator.fitness(of: task.request, on: corner),
+                softTotal: softCeiling,
+                softCount: softCount
+            )
+            if let current = best, current.score >= ceiling { return }
 
-                let cell = chosenRow * size + chosenColumn
-                let onEdge = chosenRow == lowestRow || chosenColumn == lowestColumn
-                // Hosts of a cell differ in what the grid does not index; look at more
-                // of them when the score weighs such a resource.
-                let fittingLimit =
-                    weights.network > 0 ? 4 * TaskScheduler.fittingHostsPerCell : TaskScheduler.fittingHostsPerCell
-                var fitting = 0
-                var misfits = 0
-                for slot32 in pool.cells[cell] {
-                    let slot = Int(slot32)
-                    statistics.hostsEvaluated += 1
-                    guard fits(task, slot: slot), let hostSoft = try hostLevelScore(task, slot: slot) else {
-                        misfits += 1
-                        if onEdge, misfits >= TaskScheduler.misfitsPerEdgeCell { break }
-                        continue
-                    }
-                    let fitness = fitnessCalculator.fitness(of: task.request, on: hosts[slot].view())
-                    let score = combined(fitness: fitness, softTotal: softBase + hostSoft, softCount: softCount)
-                    if score > (best?.score ?? -1) { best = Candidate(slot: slot, score: score) }
-                    if score >= goodEnough { return }
-                    fitting += 1
-                    if fitting >= fittingLimit { break }
+            let cell = chosenRow * size + chosenColumn
+            let onEdge = chosenRow == lowestRow || chosenColumn == lowestColumn
+            // Hosts of a cell differ in what the grid does not index; look at more
+            // of them when the score weighs such a resource.
+            let fittingLimit =
+                weights.network > 0 ? 4 * TaskScheduler.fittingHostsPerCell : TaskScheduler.fittingHostsPerCell
+            var fitting = 0
+            var misfits = 0
+            for slot32 in pool.cells[cell] {
+                let slot = Int(slot32)
+                statistics.hostsEvaluated += 1
+                guard fits(task, slot: slot), let hostSoft = try hostLevelScore(task, slot: slot) else {
+                    misfits += 1
+                    if onEdge, misfits >= TaskScheduler.misfitsPerEdgeCell { break }
+                    continue
                 }
-                columns[chosenRow] &= ~(1 << UInt64(chosenColumn))
-                if columns[chosenRow] == 0 { rows &= ~(1 << UInt64(chosenRow)) }
+                let fitness = fitnessCalculator.fitness(of: task.request, on: hosts[slot].view())
+                let score = combined(fitness: fitness, softTotal: softBase + hostSoft, softCount: softCount)
+                if score > (best?.score ?? -1) { best = Candidate(slot: slot, score: score) }
+                if score >= goodEnough { return }
+                fitting += 1
+                if fitting >= fittingLimit { break }
             }
+            columns[chosenRow] &= ~(1 << UInt64(chosenColumn))
+            if columns[chosenRow] == 0 { rows &= ~(1 << UInt64(chosenRow)) }
         }
     }
 

@@ -15,6 +15,8 @@ public actor InMemoryStorage: TitanStorage {
     private var hostsByID: [HostID: HostRecord] = [:]
     private var eventLog: [EventRecord] = []
     private var lease: LeaderLease?
+    private var orders: [QueuedAgentOrder] = []
+    private var lastOrderSeq: Int64 = 0
 
     public init() {}
 
@@ -201,7 +203,7 @@ public actor InMemoryStorage: TitanStorage {
         return TransitionOutcome(task: task, restart: decision, jobStatus: job.status)
     }
 
-    public func assignTasks(_ assignments: [TaskAssignment], at: Date) -> AssignmentOutcome {
+    public func assignTasks(_ assignments: [TaskAssignment], at: Date, queueLaunchOrders: Bool) -> AssignmentOutcome {
         let at = StoreTime.normalize(at)
         var outcome = AssignmentOutcome(assigned: [], refused: [])
         for assignment in assignments {
@@ -217,6 +219,19 @@ public actor InMemoryStorage: TitanStorage {
                 history[task.id, default: []].append(entry)
                 append(event)
                 outcome.assigned.append(task)
+                if queueLaunchOrders {
+                    outcome.launchOrders.append(
+                        queue(
+                            NewAgentOrder(
+                                hostID: assignment.host,
+                                kind: .launch,
+                                taskID: task.id,
+                                attempt: task.attempt
+                            ),
+                            at: at
+                        )
+                    )
+                }
             } catch {
                 outcome.refused.append(RefusedAssignment(assignment: assignment, error: error))
             }
@@ -412,6 +427,31 @@ public actor InMemoryStorage: TitanStorage {
     public func leaderLease() -> LeaderLease? { lease }
 
     // MARK: Private
+
+    // MARK: Agent orders
+
+    public func queueOrders(_ orders: [NewAgentOrder], at: Date) -> [QueuedAgentOrder] {
+        let at = StoreTime.normalize(at)
+        return orders.map { queue($0, at: at) }
+    }
+
+    public func pendingOrders(hostID: HostID, acknowledgingThrough: Int64, limit: Int) throws -> [QueuedAgentOrder] {
+        try StoreRules.checkLimit(limit)
+        orders.removeAll { $0.order.hostID == hostID && $0.seq <= acknowledgingThrough }
+        return Array(orders.lazy.filter { $0.order.hostID == hostID }.prefix(limit))
+    }
+
+    public func cancelOrders(_ seqs: [Int64]) {
+        let cancelled = Set(seqs)
+        orders.removeAll { cancelled.contains($0.seq) }
+    }
+
+    private func queue(_ order: NewAgentOrder, at: Date) -> QueuedAgentOrder {
+        lastOrderSeq += 1
+        let queued = QueuedAgentOrder(seq: lastOrderSeq, order: order, createdAt: at)
+        orders.append(queued)
+        return queued
+    }
 
     private func find(_ id: TaskInstanceID) -> TaskRecord? {
         guard let parts = id.parts else { return nil }

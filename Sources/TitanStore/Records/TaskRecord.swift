@@ -112,34 +112,3 @@ public struct TaskRecord: Hashable, Sendable {
         )
     }
 }
-
-/// One recorded state change of a task, oldest first in ``TitanStorage/taskHistory(id:)``.
-public struct TaskHistoryEntry: Hashable, Codable, Sendable {
-    public var taskID: TaskInstanceID
-    /// The attempt the change belongs to (a restart is recorded under the new attempt).
-    public var attempt: Int
-    public var from: TaskState
-    public var to: TaskState
-    public var finishReason: FinishReason?
-    public var at: Date
-    /// What caused it, such as the host's status message, `restart` or `job killed`.
-    public var message: String?
-
-    public init(
-        taskID: TaskInstanceID,
-        attempt: Int,
-        from: TaskState,
-        to: TaskState,
-        finishReason: FinishReason?,
-        at: Date,
-        message: String?
-    ) {
-        self.taskID = taskID
-        self.attempt = attempt
-        self.from = from
-        self.to = to
-        self.finishReason = finishReason
-        self.at = at
-        self.message = message
-    }
-}

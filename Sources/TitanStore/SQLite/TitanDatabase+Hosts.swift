@@ -103,6 +103,83 @@ extension TitanDatabase {
         }
     }
 
+    // MARK: Agent orders
+
+    public func queueOrders(_ orders: [NewAgentOrder], at: Date) async throws -> [QueuedAgentOrder] {
+        guard !orders.isEmpty else { return [] }
+        let at = StoreTime.normalize(at)
+        return try await writer.write { db in try orders.map { try Self.insertOrder(db, $0, at: at) } }
+    }
+
+    public func pendingOrders(hostID: HostID, acknowledgingThrough: Int64, limit: Int) async throws
+        -> [QueuedAgentOrder]
+    {
+        try StoreRules.checkLimit(limit)
+        let select = """
+            SELECT seq, hostId, kind, taskId, attempt, gracePeriodMs, reason, createdAt FROM agent_orders
+            WHERE hostId = ? AND seq > ? ORDER BY seq LIMIT ?
+            """
+        let arguments: StatementArguments = [hostID.rawValue, acknowledgingThrough, limit]
+        let hasAcknowledged = try await writer.read { db in
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM agent_orders WHERE hostId = ? AND seq <= ?)"),
+                arguments: [hostID.rawValue, acknowledgingThrough]
+            ) ?? false
+        }
+        // A poll that acknowledges nothing new is only a read, so idle agents cost no writes.
+        if !hasAcknowledged {
+            return try await writer.read { db in
+                try GRDB.Row.fetchAll(db.cachedStatement(sql: select), arguments: arguments).map(Self.order(row:))
+            }
+        }
+        return try await writer.write { db in
+            try db.cachedStatement(sql: "DELETE FROM agent_orders WHERE hostId = ? AND seq <= ?")
+                .execute(arguments: [hostID.rawValue, acknowledgingThrough])
+            return try GRDB.Row.fetchAll(db.cachedStatement(sql: select), arguments: arguments).map(Self.order(row:))
+        }
+    }
+
+    public func cancelOrders(_ seqs: [Int64]) async throws {
+        guard !seqs.isEmpty else { return }
+        try await writer.write { db in
+            let statement = try db.cachedStatement(sql: "DELETE FROM agent_orders WHERE seq = ?")
+            for seq in seqs { try statement.execute(arguments: [seq]) }
+        }
+    }
+
+    static func insertOrder(_ db: GRDB.Database, _ order: NewAgentOrder, at: Date) throws -> QueuedAgentOrder {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO agent_orders (hostId, kind, taskId, attempt, gracePeriodMs, reason, createdAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """
+        )
+        .execute(arguments: [
+            order.hostID.rawValue, order.kind.rawValue, order.taskID.rawValue, order.attempt,
+            order.gracePeriodSeconds.map { Int64(($0 * 1000).rounded()) }, order.reason, StoreTime.millis(at),
+        ])
+        return QueuedAgentOrder(seq: db.lastInsertedRowID, order: order, createdAt: at)
+    }
+
+    private static func order(row: GRDB.Row) throws -> QueuedAgentOrder {
+        let kindText = try row.decode(String.self, atIndex: 2)
+        guard let kind = AgentOrder.Kind(rawValue: kindText) else {
+            throw StoreError(.corruptData, "unknown agent order kind \(kindText)")
+        }
+        return QueuedAgentOrder(
+            seq: try row.decode(Int64.self, atIndex: 0),
+            order: NewAgentOrder(
+                hostID: HostID(try row.decode(String.self, atIndex: 1)),
+                kind: kind,
+                taskID: TaskInstanceID(try row.decode(String.self, atIndex: 3)),
+                attempt: try row.decode(Int.self, atIndex: 4),
+                gracePeriodSeconds: try row.decode(Int64?.self, atIndex: 5).map { Double($0) / 1000 },
+                reason: try row.decode(String?.self, atIndex: 6)
+            ),
+            createdAt: StoreTime.date(try row.decode(Int64.self, atIndex: 7))
+        )
+    }
+
     // MARK: Events
 
     public func appendEvent(kind: EventKind, jobID: JobID?, taskID: TaskInstanceID?, message: String, at: Date)

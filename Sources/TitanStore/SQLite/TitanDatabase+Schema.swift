@@ -142,6 +142,26 @@ extension TitanDatabase {
                     """
             )
         }
+        migrator.registerMigration("v2: agent orders") { db in
+            // Orders wait here until their agent acknowledges them, so a launch decided before a
+            // crash is still delivered after it, exactly once per (task, attempt). AUTOINCREMENT:
+            // sequence numbers never go back, also after the acknowledged rows are deleted.
+            try db.execute(
+                sql: """
+                    CREATE TABLE agent_orders (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        hostId TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('launch', 'kill')),
+                        taskId TEXT NOT NULL,
+                        attempt INTEGER NOT NULL CHECK (attempt >= 0),
+                        gracePeriodMs INTEGER,
+                        reason TEXT,
+                        createdAt INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX agent_orders_by_host ON agent_orders(hostId, seq);
+                    """
+            )
+        }
         return migrator
     }
 }

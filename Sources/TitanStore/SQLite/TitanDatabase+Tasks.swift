@@ -82,7 +82,9 @@ extension TitanDatabase {
         }
     }
 
-    public func assignTasks(_ assignments: [TaskAssignment], at: Date) async throws -> AssignmentOutcome {
+    public func assignTasks(_ assignments: [TaskAssignment], at: Date, queueLaunchOrders: Bool) async throws
+        -> AssignmentOutcome
+    {
         let at = StoreTime.normalize(at)
         return try await writer.write { db in
             var outcome = AssignmentOutcome(assigned: [], refused: [])
@@ -99,6 +101,15 @@ extension TitanDatabase {
                     try entry.insert(db, for: task)
                     try event.insert(db)
                     outcome.assigned.append(task)
+                    if queueLaunchOrders {
+                        let order = NewAgentOrder(
+                            hostID: assignment.host,
+                            kind: .launch,
+                            taskID: task.id,
+                            attempt: task.attempt
+                        )
+                        outcome.launchOrders.append(try Self.insertOrder(db, order, at: at))
+                    }
                 } catch let error as StoreError {
                     outcome.refused.append(RefusedAssignment(assignment: assignment, error: error))
                 }

@@ -66,8 +66,12 @@ public protocol TitanStorage: Sendable {
 
     /// Records the scheduler's placements: each task moves `accepted → launched` with its host,
     /// ports and resource sets, if it is still accepted in that attempt; the rest are refused
-    /// and listed, and do not stop the others.
-    func assignTasks(_ assignments: [TaskAssignment], at: Date) async throws -> AssignmentOutcome
+    /// and listed, and do not stop the others. With `queueLaunchOrders`, a launch order for
+    /// each assigned task is queued for its host in the same transaction (see
+    /// ``queueOrders(_:at:)``), so a placement is never recorded without its order or the
+    /// other way round.
+    func assignTasks(_ assignments: [TaskAssignment], at: Date, queueLaunchOrders: Bool) async throws
+        -> AssignmentOutcome
 
     /// Sets why tasks are still waiting (nil clears it), in one transaction. Tasks no longer
     /// `accepted` are skipped. Returns how many tasks were updated. Does not add events.
@@ -106,6 +110,21 @@ public protocol TitanStorage: Sendable {
     /// Every host, by id.
     func hosts() async throws -> [HostRecord]
 
+    // MARK: Agent orders
+
+    /// Queues orders for agents, in one transaction, and returns them with their sequence
+    /// numbers (increasing, never reused, also across restarts).
+    func queueOrders(_ orders: [NewAgentOrder], at: Date) async throws -> [QueuedAgentOrder]
+
+    /// The host's orders not yet acknowledged, oldest first, at most `limit`. Every order of
+    /// the host numbered `acknowledgingThrough` or lower is acknowledged first (and forgotten):
+    /// the agent has carried it out.
+    func pendingOrders(hostID: HostID, acknowledgingThrough: Int64, limit: Int) async throws -> [QueuedAgentOrder]
+
+    /// Withdraws orders before their agent got them (a launch for a run that was lost or
+    /// killed meanwhile). Unknown numbers are ignored.
+    func cancelOrders(_ seqs: [Int64]) async throws
+
     // MARK: Events
 
     /// Appends an event of the caller's own (the store adds job and task events itself).
@@ -132,6 +151,12 @@ public protocol TitanStorage: Sendable {
 }
 
 extension TitanStorage {
+    /// Records the scheduler's placements without queueing launch orders. See
+    /// ``assignTasks(_:at:queueLaunchOrders:)``.
+    public func assignTasks(_ assignments: [TaskAssignment], at: Date) async throws -> AssignmentOutcome {
+        try await assignTasks(assignments, at: at, queueLaunchOrders: false)
+    }
+
     /// Records one placement; throws the refusal (`taskNotFound`, `transitionConflict`,
     /// `transitionNotAllowed`) instead of listing it. See ``assignTasks(_:at:)``.
     public func assignTask(_ assignment: TaskAssignment, at: Date) async throws -> TaskRecord {
@@ -273,10 +298,13 @@ public struct AssignmentOutcome: Hashable, Sendable {
     public var assigned: [TaskRecord]
     /// The assignments refused (task gone, no longer accepted, another attempt), with why.
     public var refused: [RefusedAssignment]
+    /// The launch orders queued for the assigned tasks, when asked for.
+    public var launchOrders: [QueuedAgentOrder]
 
-    public init(assigned: [TaskRecord], refused: [RefusedAssignment]) {
+    public init(assigned: [TaskRecord], refused: [RefusedAssignment], launchOrders: [QueuedAgentOrder] = []) {
         self.assigned = assigned
         self.refused = refused
+        self.launchOrders = launchOrders
     }
 }
 

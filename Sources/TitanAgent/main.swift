@@ -13,24 +13,30 @@ struct TitanAgentCommand: AsyncParsableCommand {
         commandName: "titan-agent",
         abstract: "Runs Titan tasks on this host as Docker containers or processes.",
         discussion: """
-            Flags override the config file (--config, JSON with the same names). Resources not given \
-            are detected from /proc, the agent's cgroup and the work directory's file system; \
-            --print-resources shows what was found.
+            Settings come from flags, then environment variables (TITAN_API, TITAN_AGENT_ID, \
+            TITAN_AGENT_WORK_DIR, TITAN_AGENT_CONFIG, TITAN_AGENT_LOG_LEVEL, DOCKER_HOST as \
+            unix://PATH), then the config file (--config, JSON with the flags' names), then defaults. \
+            Resources not given are detected from /proc, the agent's cgroup and the work directory's \
+            file system; --print-resources shows what was found. SIGTERM or SIGINT stop the agent; its \
+            tasks keep running for the next agent to recover unless --stop-tasks-on-exit is given.
             """
     )
 
-    @Option(help: "JSON config file whose fields mirror these flags (flags win).")
+    @Option(help: "JSON config file whose fields mirror these flags (flags win). [env: TITAN_AGENT_CONFIG]")
     var config: String?
 
-    @Option(name: .customLong("agent-id"), help: "The host's name in Titan (default: the hostname).")
+    @Option(
+        name: .customLong("agent-id"),
+        help: "The host's name in Titan (default: the hostname). [env: TITAN_AGENT_ID]"
+    )
     var agentID: String?
 
-    @Option(help: "titan-api's base URL (default http://127.0.0.1:7000).")
+    @Option(help: "titan-api's base URL (default http://127.0.0.1:8080). [env: TITAN_API]")
     var api: String?
 
     @Option(
         name: .customLong("work-dir"),
-        help: "Run records, logs and the status journal (default /var/lib/titan-agent)."
+        help: "Run records, logs and the status journal (default /var/lib/titan-agent). [env: TITAN_AGENT_WORK_DIR]"
     )
     var workDirectory: String?
 
@@ -52,7 +58,10 @@ struct TitanAgentCommand: AsyncParsableCommand {
     )
     var metadataURL: String?
 
-    @Option(name: .customLong("docker-socket"), help: "The Docker engine's socket (default /var/run/docker.sock).")
+    @Option(
+        name: .customLong("docker-socket"),
+        help: "The Docker engine's socket (default /var/run/docker.sock). [env: DOCKER_HOST=unix://PATH]"
+    )
     var dockerSocket: String?
 
     @Flag(name: .customLong("no-docker"), help: "Run no containers, even if an engine answers.")
@@ -124,8 +133,17 @@ struct TitanAgentCommand: AsyncParsableCommand {
     )
     var killGraceSeconds: Double?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error.")
-    var logLevel: String = "info"
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info (default), notice, warning, error. [env: TITAN_AGENT_LOG_LEVEL]"
+    )
+    var logLevel: String?
+
+    @Flag(
+        name: .customLong("stop-tasks-on-exit"),
+        help: "On SIGTERM or SIGINT, stop every task (reported killed) before exiting."
+    )
+    var stopTasksOnExit = false
 
     @Flag(name: .customLong("print-resources"), help: "Print the resources and attributes to offer, then exit.")
     var printResources = false
@@ -140,8 +158,11 @@ struct TitanAgentCommand: AsyncParsableCommand {
         if let ports, parsePortRanges(ports) == nil {
             throw ValidationError("--ports must be ranges such as 31000-31999,32100-32199, not \(ports)")
         }
-        if Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+        if let level = effectiveLogLevel, Logger.Level(rawValue: level) == nil {
+            throw ValidationError(
+                "log level \(level) (\(logLevel == nil ? "TITAN_AGENT_LOG_LEVEL" : "--log-level")) must be trace, "
+                    + "debug, info, notice, warning, error or critical"
+            )
         }
         for scalar in scalars where parseAssignment(scalar).flatMap({ Double($0.value) }) == nil {
             throw ValidationError("--scalar must be NAME=AMOUNT, such as gpu=1, not \(scalar)")
@@ -154,8 +175,15 @@ struct TitanAgentCommand: AsyncParsableCommand {
         }
     }
 
+    /// An environment variable, nil when unset or empty.
+    static func environment(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    var effectiveLogLevel: String? { logLevel ?? Self.environment("TITAN_AGENT_LOG_LEVEL") }
+
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let level = effectiveLogLevel.flatMap { Logger.Level(rawValue: $0) } ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -211,13 +239,18 @@ struct TitanAgentCommand: AsyncParsableCommand {
         try await agent.run()
     }
 
-    /// Defaults, then the config file, then the flags.
+    /// Flags, then environment variables, then the config file, then defaults.
     func makeConfiguration() throws -> AgentConfiguration {
-        let file = try config.map { path throws(AgentFileError) in try AgentConfigFile.load(path: path) }
+        let environment = Self.environment
+        let file = try (config ?? environment("TITAN_AGENT_CONFIG")).map { path throws(AgentFileError) in
+            try AgentConfigFile.load(path: path)
+        }
         var configuration = AgentConfiguration()
-        if let id = agentID ?? file?.agentID { configuration.agentID = HostID(id) }
-        if let api = api ?? file?.api { configuration.apiURL = api }
-        if let directory = workDirectory ?? file?.workDir { configuration.workDirectory = directory }
+        if let id = agentID ?? environment("TITAN_AGENT_ID") ?? file?.agentID { configuration.agentID = HostID(id) }
+        if let api = api ?? environment("TITAN_API") ?? file?.api { configuration.apiURL = api }
+        if let directory = workDirectory ?? environment("TITAN_AGENT_WORK_DIR") ?? file?.workDir {
+            configuration.workDirectory = directory
+        }
         if let listen = listen ?? file?.listen {
             guard let parsed = parseHostPort(listen) else {
                 throw ValidationError("listen must be host:port, not \(listen)")
@@ -232,7 +265,17 @@ struct TitanAgentCommand: AsyncParsableCommand {
             (configuration.metadataHost, configuration.metadataPort) = parsed
         }
         configuration.metadataURL = metadataURL ?? file?.metadataURL
-        if let socket = dockerSocket ?? file?.dockerSocket { configuration.dockerSocket = socket }
+        let dockerHost = environment("DOCKER_HOST")
+        if let dockerHost, !dockerHost.hasPrefix("unix://"), dockerSocket == nil, !noDocker, file?.noDocker != true {
+            throw ValidationError(
+                "DOCKER_HOST=\(dockerHost): titan-agent reaches the Docker engine only on a unix socket "
+                    + "(unix:///path/to/docker.sock); unset it or give --docker-socket"
+            )
+        }
+        if let socket = dockerSocket ?? dockerHost.map({ String($0.dropFirst("unix://".count)) }) ?? file?.dockerSocket
+        {
+            configuration.dockerSocket = socket
+        }
         if noDocker || file?.noDocker == true { configuration.dockerSocket = nil }
         if let network = dockerNetwork ?? file?.dockerNetwork { configuration.dockerNetwork = network }
         configuration.runsProcesses = !(noProcesses || file?.noProcesses == true)
@@ -273,6 +316,7 @@ struct TitanAgentCommand: AsyncParsableCommand {
         if let seconds = killGraceSeconds ?? file?.killGraceSeconds, seconds >= 0 {
             configuration.defaultKillGracePeriod = .milliseconds(Int64(seconds * 1000))
         }
+        configuration.stopsTasksOnExit = stopTasksOnExit || file?.stopTasksOnExit == true
         return configuration
     }
 }

@@ -14,10 +14,20 @@ struct AgentExecutableTests {
         var stderr: String
     }
 
-    private func runAgent(_ arguments: [String]) throws -> Output {
+    /// The test process's environment without the variables titan-agent reads, plus `extra`.
+    static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("TITAN_AGENT_") && $0.key != "TITAN_API" && $0.key != "DOCKER_HOST"
+        }
+        environment.merge(extra) { _, given in given }
+        return environment
+    }
+
+    private func runAgent(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try BuiltExecutable.path("titan-agent"))
         process.arguments = arguments
+        process.environment = Self.environment(environment)
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout
@@ -63,6 +73,35 @@ struct AgentExecutableTests {
         #expect(printed.detectedFrom.contains { $0.contains("/proc/meminfo") })
     }
 
+    @Test("environment variables come between the flags and the config file")
+    func environmentVariables() throws {
+        let work = TemporaryDirectory()
+        let config = work.file("agent.json")
+        try #"{"agentID": "from-file", "zone": "zone-file"}"#.write(toFile: config, atomically: false, encoding: .utf8)
+        let fromEnvironment = try runAgent(
+            ["--print-resources", "--work-dir", work.path],
+            environment: ["TITAN_AGENT_CONFIG": config, "TITAN_AGENT_ID": "from-env"]
+        )
+        #expect(fromEnvironment.status == 0, "\(fromEnvironment.stderr)")
+        let printed = try JSONDecoder().decode(Printed.self, from: Data(fromEnvironment.stdout.utf8))
+        #expect(printed.agentID == "from-env")
+        #expect(printed.attributes["zone"] == "zone-file")
+        let fromFlag = try runAgent(
+            ["--print-resources", "--work-dir", work.path, "--agent-id", "from-flag"],
+            environment: ["TITAN_AGENT_ID": "from-env"]
+        )
+        #expect(try JSONDecoder().decode(Printed.self, from: Data(fromFlag.stdout.utf8)).agentID == "from-flag")
+        let tcpDocker = try runAgent(
+            ["--print-resources", "--work-dir", work.path],
+            environment: ["DOCKER_HOST": "tcp://10.0.0.1:2375"]
+        )
+        #expect(tcpDocker.status != 0)
+        #expect(tcpDocker.stderr.contains("only on a unix socket"))
+        let badLevel = try runAgent(["--print-resources"], environment: ["TITAN_AGENT_LOG_LEVEL": "loud"])
+        #expect(badLevel.status != 0)
+        #expect(badLevel.stderr.contains("TITAN_AGENT_LOG_LEVEL"))
+    }
+
     @Test("a malformed flag or config file is refused with a message saying what is wrong")
     func badInput() throws {
         let ports = try runAgent(["--ports", "31000-x", "--print-resources"])
@@ -93,6 +132,7 @@ struct AgentExecutableTests {
         let stderr = Pipe()
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
+        process.environment = Self.environment()
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         try await eventually("the agent serves /healthz") {

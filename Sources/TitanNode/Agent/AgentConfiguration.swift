@@ -50,10 +50,13 @@ public struct AgentConfiguration: Sendable {
     public var defaultKillGracePeriod: Duration
     public var orderWait: Duration
     public var finishedRunRetention: Duration
+    /// Whether SIGTERM/SIGINT stop every task before the agent exits (reported killed); by
+    /// default tasks keep running and the next agent on the host recovers them.
+    public var stopsTasksOnExit: Bool
 
     public init(
         agentID: HostID = HostID(ProcessInfo.processInfo.hostName),
-        apiURL: String = "http://127.0.0.1:7000",
+        apiURL: String = "http://127.0.0.1:8080",
         workDirectory: String = "/var/lib/titan-agent",
         listenHost: String = "127.0.0.1",
         listenPort: Int = 7070,
@@ -76,7 +79,8 @@ public struct AgentConfiguration: Sendable {
         usageInterval: Duration = .seconds(5),
         defaultKillGracePeriod: Duration = .seconds(10),
         orderWait: Duration = .seconds(20),
-        finishedRunRetention: Duration = .seconds(3600)
+        finishedRunRetention: Duration = .seconds(3600),
+        stopsTasksOnExit: Bool = false
     ) {
         self.agentID = agentID
         self.apiURL = apiURL
@@ -103,6 +107,7 @@ public struct AgentConfiguration: Sendable {
         self.defaultKillGracePeriod = defaultKillGracePeriod
         self.orderWait = orderWait
         self.finishedRunRetention = finishedRunRetention
+        self.stopsTasksOnExit = stopsTasksOnExit
     }
 
     /// The address the API reaches the agent at.
@@ -121,7 +126,7 @@ public struct AgentConfiguration: Sendable {
 /// The agent's config file (`--config`): JSON whose fields mirror the flags; flags win.
 ///
 /// ```json
-/// {"agentID": "host-17", "api": "http://10.0.0.2:7000", "workDir": "/var/lib/titan-agent",
+/// {"agentID": "host-17", "api": "http://10.0.0.2:8080", "workDir": "/var/lib/titan-agent",
 ///  "zone": "zone-a", "instanceType": "m5.4xlarge", "group": "main",
 ///  "attributes": {"rack": "r12"}, "ports": "31000-31999", "scalars": {"gpu": 1},
 ///  "cpus": 14, "memoryMB": 60000, "logArchiveDir": "/srv/titan-logs"}
@@ -156,6 +161,7 @@ public struct AgentConfigFile: Hashable, Sendable, Codable {
     public var logArchiveDir: String?
     public var usageIntervalSeconds: Double?
     public var killGraceSeconds: Double?
+    public var stopTasksOnExit: Bool?
 
     /// Reads a config file, saying what is wrong with it.
     public static func load(path: String) throws(AgentFileError) -> AgentConfigFile {

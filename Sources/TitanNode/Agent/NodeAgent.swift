@@ -30,7 +30,11 @@ public struct NodeAgent: Sendable {
     /// Builds the agent and recovers the runs its work directory records (the Docker engine is
     /// asked about their containers). Nothing talks to the API yet.
     /// - Throws: ``AgentFileError`` when the work directory or status journal cannot be used.
-    public init(configuration: AgentConfiguration, logger: Logger) async throws {
+    public init(configuration given: AgentConfiguration, logger: Logger) async throws {
+        var configuration = given
+        configuration.workDirectory = FileIO.absolutePath(given.workDirectory)
+        configuration.logArchiveDirectory = given.logArchiveDirectory.map(FileIO.absolutePath)
+        configuration.shimPath = given.shimPath.map(FileIO.absolutePath)
         self.configuration = configuration
         self.logger = logger
         try FileIO.makeDirectory(configuration.workDirectory)
@@ -89,7 +93,8 @@ public struct NodeAgent: Sendable {
                 workDirectory: configuration.workDirectory,
                 metadataBaseURL: configuration.effectiveMetadataURL,
                 defaultKillGracePeriod: configuration.defaultKillGracePeriod,
-                finishedRunRetention: configuration.finishedRunRetention
+                finishedRunRetention: configuration.finishedRunRetention,
+                stopsRunsOnShutdown: configuration.stopsTasksOnExit
             ),
             runtimes: runtimes,
             journal: journal,
@@ -134,11 +139,14 @@ public struct NodeAgent: Sendable {
             ),
             logger: logger
         )
+        // A graceful shutdown stops these in reverse order, each after the one behind it: the
+        // API loops first, then the supervisor (which stops the runs with --stop-tasks-on-exit),
+        // the servers, and last the status sender, which gives pending updates a final try.
         services = [
-            supervisor,
+            statusSender,
             server,
             metadataServer,
-            statusSender,
+            supervisor,
             AgentConnection(
                 api: api,
                 identity: identity,

@@ -34,6 +34,16 @@ public actor StatusSender: Service {
         await cancelWhenGracefulShutdown {
             await self.sendForever()
         }
+        // Shutting down (the agent's other services have stopped, runs it stopped on the way
+        // out included): one last short try, so the API hears now rather than at the next start.
+        if journal.pendingCount > 0 && !Task.isCancelled {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await self.deliverPending() }
+                group.addTask { try? await Task.sleep(for: .seconds(3)) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
     }
 
     private func sendForever() async {

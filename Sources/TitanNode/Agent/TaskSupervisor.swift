@@ -18,6 +18,10 @@ public struct SupervisorConfiguration: Sendable {
     public var finishedRunRetention: Duration
     /// How often finished runs are pruned and failed archives retried.
     public var maintenanceInterval: Duration
+    /// Whether a graceful shutdown stops every run (and reports it killed) before the agent
+    /// exits. Off by default: runs outlive the agent and the next one recovers them. The local
+    /// Titan of `scripts/titan-local` turns it on, so Ctrl-C leaves nothing running.
+    public var stopsRunsOnShutdown: Bool
 
     public init(
         agentID: HostID,
@@ -26,7 +30,8 @@ public struct SupervisorConfiguration: Sendable {
         metadataBaseURL: String,
         defaultKillGracePeriod: Duration = .seconds(10),
         finishedRunRetention: Duration = .seconds(3600),
-        maintenanceInterval: Duration = .seconds(60)
+        maintenanceInterval: Duration = .seconds(60),
+        stopsRunsOnShutdown: Bool = false
     ) {
         self.agentID = agentID
         self.attributes = attributes
@@ -35,6 +40,7 @@ public struct SupervisorConfiguration: Sendable {
         self.defaultKillGracePeriod = defaultKillGracePeriod
         self.finishedRunRetention = finishedRunRetention
         self.maintenanceInterval = maintenanceInterval
+        self.stopsRunsOnShutdown = stopsRunsOnShutdown
     }
 }
 
@@ -82,6 +88,8 @@ public actor TaskSupervisor: Service {
     private let now: @Sendable () -> Date
 
     private var runs: [RunKey: LiveRun] = [:]
+    /// Runs reported finished whose clean-up (container removal, log archive) is under way.
+    private var concluding = 0
     private var runsByToken: [String: RunKey] = [:]
     private let work: AsyncStream<Work>
     private let workContinuation: AsyncStream<Work>.Continuation
@@ -193,17 +201,29 @@ public actor TaskSupervisor: Service {
     // MARK: Supervision
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await self.superviseAll()
+        if configuration.stopsRunsOnShutdown {
+            // Shutdown stops the runs first (``stopAllRuns()``), then ends the work stream.
+            await superviseAll(stoppingRunsOnShutdown: true)
+        } else {
+            await cancelWhenGracefulShutdown {
+                await self.superviseAll(stoppingRunsOnShutdown: false)
+            }
         }
     }
 
-    private func superviseAll() async {
+    private func superviseAll(stoppingRunsOnShutdown: Bool) async {
         await withDiscardingTaskGroup { group in
             for runtime in runtimes.values {
                 group.addTask { await runtime.run() }
             }
             group.addTask { await self.maintain() }
+            if stoppingRunsOnShutdown {
+                group.addTask {
+                    // Throws only when cancelled, and then the group is going away anyway.
+                    guard (try? await gracefulShutdown()) != nil else { return }
+                    await self.stopAllRuns()
+                }
+            }
             for await item in work {
                 switch item {
                 case .start(let key, let presence):
@@ -218,6 +238,28 @@ public actor TaskSupervisor: Service {
             }
             group.cancelAll()
         }
+    }
+
+    /// Kills every run (each with its own or the default grace period), waits until all are
+    /// reported and cleaned up, then ends supervision.
+    private func stopAllRuns() async {
+        logger.info("Stopping every run before the agent exits", metadata: ["runs": "\(runs.count)"])
+        for (key, run) in runs {
+            kill(taskID: key.taskID, attempt: key.attempt, gracePeriod: nil, reason: "the agent is shutting down")
+            if run.record.killReason != nil, run.state == .started {
+                // Asked to die before: stop it again, the earlier stop may have been interrupted.
+                workContinuation.yield(.stop(key, killGracePeriod(run.record)))
+            }
+        }
+        let longestGrace = runs.values.map { killGracePeriod($0.record) }.max() ?? .zero
+        let deadline = ContinuousClock.now + longestGrace + .seconds(15)
+        while !runs.isEmpty || concluding > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if !runs.isEmpty {
+            logger.warning("Runs still stopping when the agent exits", metadata: ["runs": "\(runs.count)"])
+        }
+        workContinuation.finish()
     }
 
     private enum RunEvent: Sendable {
@@ -309,6 +351,8 @@ public actor TaskSupervisor: Service {
     /// Reports how a run ended and frees what it held.
     private func conclude(_ key: RunKey, _ exit: RunExit) async {
         guard let current = runs[key] else { return }
+        concluding += 1
+        defer { concluding -= 1 }
         let outcome = RunOutcome.decide(
             exit: exit,
             killReason: current.record.killReason,

@@ -113,6 +113,13 @@ enum FileIO {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// `path` made absolute against the current directory (bind mounts and the task shim need
+    /// absolute paths), with `.` and `..` resolved.
+    static func absolutePath(_ path: String) -> String {
+        let base = path.hasPrefix("/") ? "" : FileManager.default.currentDirectoryPath + "/"
+        return URL(fileURLWithPath: base + path).standardizedFileURL.path
+    }
+
     /// Removes a file or a directory tree; a missing one is not an error.
     static func remove(_ path: String) {
         try? FileManager.default.removeItem(atPath: path)

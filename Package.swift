@@ -187,6 +187,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The whole path with the real binaries as child processes: titanctl → titan-api →
+        // titan-agent → a process or (with scripts/test's engine) a container, and back.
+        .testTarget(
+            name: "TitanEndToEndTests",
+            dependencies: [
+                "TitanModel", "TitanDocker", "CurlHTTP", "titan-agent", "titan-task-shim", "TitanAPI", "titanctl",
+            ],
+            swiftSettings: strictSettings
+        ),
         // The control plane behind titan-api: the HTTP API, agents, scheduling, reconciliation and
         // the simulated fleet, as a library so tests run the real server in-process.
         .target(

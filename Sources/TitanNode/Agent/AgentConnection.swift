@@ -120,6 +120,7 @@ public actor AgentConnection: Service {
                 await registration.markUnregistered()
                 return
             } catch {
+                if Task.isCancelled { return }
                 logger.warning("Heartbeat failed", metadata: ["error": "\(error.message)"])
             }
         }

@@ -58,6 +58,8 @@ public actor OrderPoller: Service {
                 orders = try await api.orders(agentID, after: after, wait: wait)
                 backoff = .milliseconds(200)
             } catch {
+                // The agent is stopping: the poll was cancelled, nothing went wrong.
+                if Task.isCancelled { return }
                 if error.code == .notRegistered {
                     await registration.markUnregistered()
                 } else {

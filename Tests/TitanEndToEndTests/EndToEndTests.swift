@@ -87,12 +87,9 @@ func processes(containing marker: String) -> [Int32] {
 struct EndToEndTests {
     @Test("a command job runs as a process, its output reaches titanctl (also followed), and a kill leaves nothing")
     func commandJobThroughProcessRuntime() async throws {
-        let cluster = try await LocalCluster.start()
-        defer { cluster.directory.remove() }
-        let agentID = "e2e-proc-" + UUID().uuidString.prefix(6).lowercased()
-        let agent = try await cluster.startAgent(id: agentID, dockerSocket: nil)
-        var follower: ChildProcess?
-        do {
+        try await LocalCluster.with { cluster in
+            let agentID = "e2e-proc-" + UUID().uuidString.prefix(6).lowercased()
+            _ = try await cluster.startAgent(id: agentID, dockerSocket: nil)
             let marker = "e2e-marker-" + UUID().uuidString.prefix(8).lowercased()
             let jobID = try await cluster.createJob(
                 #"""
@@ -119,7 +116,6 @@ struct EndToEndTests {
                 ["task", "logs", "-f", "--tail", "1", taskID.rawValue],
                 name: "follow"
             )
-            follower = followed
             try await eventually("the followed stream shows new ticks") {
                 followed.output.components(separatedBy: "tick").count > 3
             }
@@ -135,12 +131,7 @@ struct EndToEndTests {
             #expect(finished.finishReason == .killed)
             #expect(try await followed.exitStatus() == 0, "the followed stream ends with the task")
             try await eventually("the task's process is gone") { processes(containing: marker).isEmpty }
-        } catch {
-            Issue.record("\(error)\n\(cluster.logs([agent] + (follower.map { [$0] } ?? [])))")
         }
-        await follower?.stop(SIGKILL)
-        await agent.stop()
-        await cluster.stop()
     }
 
     @Test(
@@ -151,12 +142,9 @@ struct EndToEndTests {
         let socket = try DockerEngine.socket()
         let docker = DockerClient(socketPath: socket)
         let image = try await DockerEngine.makeTickerImage(socket: socket)
-        let cluster = try await LocalCluster.start()
-        defer { cluster.directory.remove() }
         let agentID = "e2e-docker-" + UUID().uuidString.prefix(6).lowercased()
-        var agent = try await cluster.startAgent(id: agentID, dockerSocket: socket)
-        var follower: ChildProcess?
-        do {
+        try await LocalCluster.with { cluster in
+            let agent = try await cluster.startAgent(id: agentID, dockerSocket: socket)
             let jobID = try await cluster.createJob(
                 #"{"name": "ticker", "image": "\#(image)", "instances": 1, "cpus": 0.5, "memory": 64, "ports": 1}"#
             )
@@ -186,8 +174,11 @@ struct EndToEndTests {
             // The agent restarts while the container runs: the new one finds it again; nothing
             // is started twice and the task stays on its first attempt.
             #expect(await agent.stop() == 0)
-            #expect(try await docker.inspectContainer(container.id).state.isRunning, "the container outlives the agent")
-            agent = try await cluster.startAgent(id: agentID, dockerSocket: socket)
+            #expect(
+                try await docker.inspectContainer(container.id).state.isRunning,
+                "the container outlives the agent"
+            )
+            _ = try await cluster.startAgent(id: agentID, dockerSocket: socket)
             try await Task.sleep(for: .seconds(2))
             let afterRestart = try await cluster.task(taskID).task
             #expect(afterRestart.state == .started)
@@ -200,7 +191,6 @@ struct EndToEndTests {
                 ["task", "logs", "-f", "--tail", "1", taskID.rawValue],
                 name: "follow"
             )
-            follower = followed
             try await eventually("the followed stream through the restarted agent shows new ticks") {
                 followed.output.components(separatedBy: "tick").count > 3
             }
@@ -217,12 +207,7 @@ struct EndToEndTests {
                 try await docker.listContainers(labels: ["titan.task": taskID.rawValue]).isEmpty
             }
             #expect(try await followed.exitStatus() == 0, "the followed stream ends with the task")
-        } catch {
-            Issue.record("\(error)\n\(cluster.logs([agent] + (follower.map { [$0] } ?? [])))")
         }
-        await follower?.stop(SIGKILL)
-        await agent.stop()
-        await cluster.stop()
         for leftover in (try? await docker.listContainers(labels: ["titan.agent": agentID])) ?? [] {
             try? await docker.removeContainer(leftover.id, force: true)
         }
@@ -231,15 +216,13 @@ struct EndToEndTests {
 
     @Test("an agent with --stop-tasks-on-exit stops its tasks on SIGTERM and the API hears they were killed")
     func stopTasksOnExit() async throws {
-        let cluster = try await LocalCluster.start()
-        defer { cluster.directory.remove() }
-        let agentID = "e2e-stop-" + UUID().uuidString.prefix(6).lowercased()
-        let agent = try await cluster.startAgent(
-            id: agentID,
-            dockerSocket: nil,
-            extraArguments: ["--stop-tasks-on-exit"]
-        )
-        do {
+        try await LocalCluster.with { cluster in
+            let agentID = "e2e-stop-" + UUID().uuidString.prefix(6).lowercased()
+            let agent = try await cluster.startAgent(
+                id: agentID,
+                dockerSocket: nil,
+                extraArguments: ["--stop-tasks-on-exit"]
+            )
             let marker = "e2e-marker-" + UUID().uuidString.prefix(8).lowercased()
             let jobID = try await cluster.createJob(
                 #"""
@@ -256,10 +239,6 @@ struct EndToEndTests {
                 #expect(task.finishReason == .killed)
                 #expect(task.message?.contains("the agent is shutting down") == true)
             }
-        } catch {
-            Issue.record("\(error)\n\(cluster.logs([agent]))")
         }
-        await agent.stop()
-        await cluster.stop()
     }
 }

@@ -1,5 +1,6 @@
 import CurlHTTP
 import Foundation
+import Synchronization
 import Testing
 import TitanModel
 
@@ -144,11 +145,25 @@ final class LocalCluster: Sendable {
     let directory: ScratchDirectory
     let api: ChildProcess
     let apiURL: String
+    /// Agents and titanctl streams started, so ``shutdown()`` leaves none behind.
+    private let children = Mutex<[ChildProcess]>([])
 
     private init(directory: ScratchDirectory, api: ChildProcess, apiURL: String) {
         self.directory = directory
         self.api = api
         self.apiURL = apiURL
+    }
+
+    /// Runs `body` with a fresh cluster; afterwards (also when it throws) stops every child and
+    /// removes the directory. A failure is recorded with the children's logs.
+    static func with(_ body: (LocalCluster) async throws -> Void) async throws {
+        let cluster = try await start()
+        do {
+            try await body(cluster)
+        } catch {
+            Issue.record("\(error)\n\(cluster.logs())")
+        }
+        await cluster.shutdown()
     }
 
     /// Starts titan-api on a free port with its state in the scratch directory.
@@ -164,11 +179,17 @@ final class LocalCluster: Sendable {
             name: "titan-api"
         )
         var url: String?
-        try await eventually("titan-api says where it listens") {
-            guard api.isRunning else { throw EndToEndFailure("titan-api exited: \(api.errors)") }
-            url = api.output.split(separator: "\n").first { $0.contains("listening on") }
-                .flatMap { $0.split(separator: " ").last.map(String.init) }
-            return url != nil
+        do {
+            try await eventually("titan-api says where it listens") {
+                guard api.isRunning else { throw EndToEndFailure("titan-api exited: \(api.errors)") }
+                url = api.output.split(separator: "\n").first { $0.contains("listening on") }
+                    .flatMap { $0.split(separator: " ").last.map(String.init) }
+                return url != nil
+            }
+        } catch {
+            await api.stop(SIGKILL)
+            directory.remove()
+            throw error
         }
         return LocalCluster(directory: directory, api: api, apiURL: url ?? "")
     }
@@ -195,6 +216,7 @@ final class LocalCluster: Sendable {
             directory: directory,
             name: "agent-\(id)-\(UUID().uuidString.prefix(4))"
         )
+        children.withLock { $0.append(agent) }
         try await eventually("agent \(id) is up in titan-api") {
             guard agent.isRunning else { throw EndToEndFailure("titan-agent exited: \(agent.errors)") }
             let hosts = try await titanctl(["host", "list", "-o", "json"])
@@ -228,7 +250,9 @@ final class LocalCluster: Sendable {
 
     /// Starts titanctl without waiting for it (a followed log stream).
     func startTitanctl(_ arguments: [String], name: String) throws -> ChildProcess {
-        try ChildProcess("titanctl", arguments + ["--api", apiURL], directory: directory, name: name)
+        let child = try ChildProcess("titanctl", arguments + ["--api", apiURL], directory: directory, name: name)
+        children.withLock { $0.append(child) }
+        return child
     }
 
     /// Creates a job from a JSON spec through `titanctl job create --wait`; returns its id.
@@ -247,13 +271,19 @@ final class LocalCluster: Sendable {
         return try TitanJSON.decoder().decode(TaskDetail.self, from: Data(result.stdout.utf8))
     }
 
-    /// Stops the API (and leaves the directory for ``remove()``).
-    func stop() async {
+    /// Stops every child still running (titanctl streams, agents, then the API) and removes the
+    /// directory.
+    func shutdown() async {
+        for child in children.withLock({ $0 }).reversed() {
+            await child.stop(child.name.hasPrefix("agent-") ? SIGTERM : SIGKILL)
+        }
         await api.stop()
+        directory.remove()
     }
 
     /// Every child's stderr, for a failure message.
-    func logs(_ children: [ChildProcess]) -> String {
-        ([api] + children).map { "--- \($0.name)\n\($0.errors.suffix(3000))" }.joined(separator: "\n")
+    func logs() -> String {
+        ([api] + children.withLock { $0 }).map { "--- \($0.name)\n\($0.errors.suffix(3000))" }
+            .joined(separator: "\n")
     }
 }

@@ -624,13 +624,15 @@ public actor TaskSupervisor: Service {
 
     // MARK: Maintenance
 
-    /// Every ``SupervisorConfiguration/maintenanceInterval``: retries failed archives and removes
-    /// finished runs' records past their retention.
+    /// Every ``SupervisorConfiguration/maintenanceInterval``: retries failed archives, removes
+    /// finished runs' records past their retention, and returns free heap memory to the system.
     private func maintain() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.maintenanceInterval)
             if Task.isCancelled { return }
             await pruneFinishedRuns()
+            // Bursts of launches and kills leave freed memory with malloc; hand it back.
+            AgentMetrics.releaseFreeMemory()
         }
     }
 

@@ -227,7 +227,9 @@ struct TitanAPICommand: AsyncParsableCommand {
         func duration(_ seconds: Double?, _ flag: String, allowZero: Bool) -> Duration? {
             guard let seconds else { return nil }
             guard seconds.isFinite, seconds > 0 || (allowZero && seconds == 0) else {
-                problems.append("\(flag) must be a number of seconds\(allowZero ? ", 0 or more" : " above 0") (got \(seconds))")
+                problems.append(
+                    "\(flag) must be a number of seconds\(allowZero ? ", 0 or more" : " above 0") (got \(seconds))"
+                )
                 return nil
             }
             return .milliseconds(Int64((seconds * 1000).rounded()))

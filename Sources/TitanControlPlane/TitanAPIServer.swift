@@ -100,7 +100,9 @@ public struct TitanAPIServer: Sendable {
             if let settings = options.autoscaling {
                 let autoscaler = try FleetAutoscaler(
                     settings: settings,
-                    groups: [ScaledHostGroup(group: HostGroup(SimulatedFleet.group), hostShape: SimulatedFleet.hostShape)],
+                    groups: [
+                        ScaledHostGroup(group: HostGroup(SimulatedFleet.group), hostShape: SimulatedFleet.hostShape)
+                    ],
                     provider: cloud,
                     providerName: "simulated",
                     controlPlane: controlPlane,

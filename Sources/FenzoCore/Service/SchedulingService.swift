@@ -257,8 +257,7 @@ public actor SchedulingService {
     public func updateScheduler<Value: Sendable>(
         _ body: @Sendable (_ scheduler: inout TaskScheduler, _ now: Instant) -> Value
     ) async -> Value {
-        let now = clock.now()
-        return await withCore { (core: inout Core) in body(&core.scheduler, now) }
+        await withCore { (core: inout Core) in body(&core.scheduler, clock.now()) }
     }
 
     /// Whether iterations are paused.

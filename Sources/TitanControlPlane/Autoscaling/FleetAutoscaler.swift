@@ -56,6 +56,7 @@ public actor FleetAutoscaler {
     private struct PickedForRemoval: Hashable {
         var group: HostGroup
         var reason: ScalingReason
+        var decidedAt: Date
     }
 
     /// - Throws: `AutoscalerError` if the settings or groups make no valid configuration.
@@ -133,20 +134,25 @@ public actor FleetAutoscaler {
             return waiting.values.sorted { $0.taskID.rawValue < $1.taskID.rawValue }
         }
         let current = autoscaler
-        let (updated, decision) = await scheduling.updateScheduler { scheduler, now in
+        let wallClock = controlPlane.now
+        // The wall-clock time is taken with the scheduler's, so the times shown keep the
+        // intervals (cool-downs) the autoscaler decided by.
+        let (updated, decision, decidedAt) = await scheduling.updateScheduler { scheduler, now in
             var autoscaler = current
             let decision = autoscaler.evaluate(scheduler: &scheduler, failures: failures, at: now)
-            return (autoscaler, decision)
+            return (autoscaler, decision, wallClock())
         }
         autoscaler = updated
         publish(decision.groups)
         for action in decision.actions {
             switch action {
             case .scaleUp:
-                await carryOut(action)
+                await carryOut(action, decidedAt: decidedAt)
             case .scaleDown(let group, let hosts, let reason):
                 await controlPlane.drainForRemoval(hosts.map { HostID($0.rawValue) })
-                for host in hosts { awaitingIdle[host] = PickedForRemoval(group: group, reason: reason) }
+                for host in hosts {
+                    awaitingIdle[host] = PickedForRemoval(group: group, reason: reason, decidedAt: decidedAt)
+                }
             }
         }
         await removeIdleHosts()
@@ -162,13 +168,16 @@ public actor FleetAutoscaler {
         for (pick, hosts) in byPick.sorted(by: { ($0.key?.group ?? "") < ($1.key?.group ?? "") }) {
             guard let pick else { continue }
             for host in hosts { awaitingIdle[host] = nil }
-            await carryOut(.scaleDown(group: pick.group, hosts: hosts.sorted(), reason: pick.reason))
+            await carryOut(
+                .scaleDown(group: pick.group, hosts: hosts.sorted(), reason: pick.reason),
+                decidedAt: pick.decidedAt
+            )
         }
     }
 
     /// Asks the provider, records the outcome with the autoscaler and, for a removal, in the
-    /// control plane; then logs, counts and publishes it.
-    private func carryOut(_ action: ScalingAction) async {
+    /// control plane; then logs, counts and publishes it (with the time it was decided).
+    private func carryOut(_ action: ScalingAction, decidedAt: Date) async {
         let outcome = await provider.perform(action)
         let current = autoscaler
         autoscaler = await controlPlane.scheduling.updateScheduler { scheduler, _ in
@@ -181,7 +190,7 @@ public actor FleetAutoscaler {
         switch action {
         case .scaleUp(let group, let count, let reason):
             record = AutoscalerAction(
-                at: controlPlane.now(),
+                at: decidedAt,
                 group: group.rawValue,
                 direction: .up,
                 hostCount: count,
@@ -196,7 +205,7 @@ public actor FleetAutoscaler {
                 await controlPlane.undrain(ids)
             }
             record = AutoscalerAction(
-                at: controlPlane.now(),
+                at: decidedAt,
                 group: group.rawValue,
                 direction: .down,
                 hostCount: hosts.count,
@@ -206,8 +215,11 @@ public actor FleetAutoscaler {
         }
         record.error = errorText
         snapshot.withLock { status in
-            status.actions.insert(record, at: 0)
-            if status.actions.count > Self.actionLimit { status.actions.removeLast(status.actions.count - Self.actionLimit) }
+            let position = status.actions.firstIndex { $0.at < record.at } ?? status.actions.endIndex
+            status.actions.insert(record, at: position)
+            if status.actions.count > Self.actionLimit {
+                status.actions.removeLast(status.actions.count - Self.actionLimit)
+            }
         }
         controlPlane.metrics.countAutoscalerAction(
             group: record.group,
@@ -224,7 +236,8 @@ public actor FleetAutoscaler {
             logger.info("Autoscaler action", metadata: ["action": "\(action)", "provider": "\(providerName)"])
         }
         let kind: EventKind =
-            errorText != nil ? .autoscalerActionFailed : record.direction == .up ? .autoscalerScaledUp : .autoscalerScaledDown
+            errorText != nil
+            ? .autoscalerActionFailed : record.direction == .up ? .autoscalerScaledUp : .autoscalerScaledDown
         do {
             _ = try await controlPlane.store.appendEvent(
                 kind: kind,

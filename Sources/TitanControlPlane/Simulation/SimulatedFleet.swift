@@ -111,11 +111,8 @@ public actor SimulatedCloud: ScaleProvider {
         guard group.rawValue == SimulatedFleet.group else { throw SimulatedCloudError.unknownGroup(group) }
         let unknown = hosts.filter { agents[HostID($0.rawValue)] == nil }
         guard unknown.isEmpty else { throw SimulatedCloudError.unknownHosts(unknown) }
-        for host in hosts {
-            guard let agent = agents.removeValue(forKey: HostID(host.rawValue)) else { continue }
-            agent.cancel()
-            await agent.value
-        }
+        // A cancelled agent makes no further call that matters: its loop ends at its next turn.
+        for host in hosts { agents.removeValue(forKey: HostID(host.rawValue))?.cancel() }
     }
 
     private func start(after delay: Duration) {

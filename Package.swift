@@ -156,9 +156,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Runs the real server on free ports with real SQLite files, driving agents over HTTP.
+        // What the API's and titanctl's tests share: a JSON Schema check of answers against
+        // the OpenAPI document.
+        .target(
+            name: "TitanTestSupport",
+            dependencies: ["TitanModel"],
+            path: "Tests/TitanTestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "TitanAPITests",
             dependencies: [
+                "TitanTestSupport",
                 "TitanControlPlane",
                 "TitanModel",
                 "TitanStore",
@@ -197,6 +206,7 @@ let package = Package(
         .testTarget(
             name: "TitanctlTests",
             dependencies: [
+                "TitanTestSupport",
                 "TitanCLI",
                 "TitanModel",
                 "TitanStore",

@@ -5,14 +5,15 @@ import Testing
 import TitanControlPlane
 import TitanModel
 import TitanStore
+import TitanTestSupport
 
 @Suite("The OpenAPI document is true to the server")
 struct OpenAPIDocumentTests {
-    let document: JSON
+    let document: JSONValue
     let validator: SchemaValidator
 
     init() throws {
-        document = try JSON.parse(try OpenAPIDocument.data())
+        document = try JSONValue.parse(try OpenAPIDocument.data())
         validator = SchemaValidator(document: document)
     }
 
@@ -38,7 +39,7 @@ struct OpenAPIDocumentTests {
     @Test("every reference resolves and every operation has a unique id")
     func referencesResolve() throws {
         var references: [String] = []
-        func collect(_ node: JSON) {
+        func collect(_ node: JSONValue) {
             switch node {
             case .object(let members):
                 if let reference = members["$ref"]?.string { references.append(reference) }
@@ -73,7 +74,7 @@ struct OpenAPIDocumentTests {
         )
         #expect(validator.problems(disableExample, against: validator.component("DisableRequest")).isEmpty)
         // A few bodies the schema must refuse, so the check above can fail.
-        let bad: [JSON] = [
+        let bad: [JSONValue] = [
             .object(["name": .string("Bad Name"), "image": .string("x")]),
             .object(["name": .string("a")]),
             .object(["name": .string("a"), "image": .string("x"), "command": .array([.string("y")])]),
@@ -143,7 +144,7 @@ struct OpenAPIDocumentTests {
             let events = try await server.get("/v1/events?follow=false")
             for line in events.bodyText.split(separator: "\n") where line.hasPrefix("data: ") {
                 let problems = validator.problems(
-                    try JSON.parse(Array(line.dropFirst(6).utf8)),
+                    try JSONValue.parse(Array(line.dropFirst(6).utf8)),
                     against: validator.component("EventRecord")
                 )
                 #expect(problems.isEmpty, "\(problems)")
@@ -156,13 +157,13 @@ struct OpenAPIDocumentTests {
         _ schema: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
-        let value = try JSON.parse(response.body)
+        let value = try JSONValue.parse(response.body)
         let problems = validator.problems(value, against: validator.component(schema))
         #expect(problems.isEmpty, "\(schema): \(problems)", sourceLocation: sourceLocation)
     }
 
-    private func jsonBytes(_ value: JSON) throws -> [UInt8] {
-        func render(_ value: JSON) -> Any {
+    private func jsonBytes(_ value: JSONValue) throws -> [UInt8] {
+        func render(_ value: JSONValue) -> Any {
             switch value {
             case .null: NSNull()
             case .bool(let flag): flag

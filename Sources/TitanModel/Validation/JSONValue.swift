@@ -1,8 +1,9 @@
 import Foundation
 
 /// Any JSON value, decoded without a schema so that validation can say precisely what is
-/// wrong with a field instead of surfacing a decoder's type-mismatch message.
-enum JSONValue: Hashable, Sendable, Decodable {
+/// wrong with a field instead of surfacing a decoder's type-mismatch message. Booleans and
+/// numbers stay apart (a number is never read as a boolean).
+public enum JSONValue: Hashable, Sendable, Decodable {
     case null
     case bool(Bool)
     case number(Double)
@@ -10,7 +11,7 @@ enum JSONValue: Hashable, Sendable, Decodable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -26,6 +27,21 @@ enum JSONValue: Hashable, Sendable, Decodable {
             self = .object(try container.decode([String: JSONValue].self))
         }
     }
+
+    /// Decodes a JSON document.
+    public static func parse(_ bytes: some Sequence<UInt8>) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    }
+
+    /// An object's member, or nil (for a missing member or a value that is not an object).
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { members[key] } else { nil }
+    }
+
+    /// The members if this is an object.
+    public var object: [String: JSONValue]? { if case .object(let members) = self { members } else { nil } }
+    /// The text if this is a string.
+    public var string: String? { if case .string(let text) = self { text } else { nil } }
 
     /// How the value reads in a message: `a string ("4")`, `a number (4)`, `an array`.
     var kindDescription: String {

@@ -1,49 +1,16 @@
 import Foundation
+import TitanModel
 
-/// A JSON value, read without coercion (a number is never a boolean).
-indirect enum JSON: Decodable, Equatable, Sendable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSON])
-    case object([String: JSON])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSON].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSON].self))
-        }
-    }
-
-    static func parse(_ bytes: some Sequence<UInt8>) throws -> JSON {
-        try JSONDecoder().decode(JSON.self, from: Data(bytes))
-    }
-
-    subscript(key: String) -> JSON? {
-        if case .object(let object) = self { object[key] } else { nil }
-    }
-
-    var object: [String: JSON]? { if case .object(let object) = self { object } else { nil } }
-    var string: String? { if case .string(let text) = self { text } else { nil } }
-}
-
-/// Checks JSON against the subset of JSON Schema (2020-12, as OpenAPI 3.1 uses it) that
+/// Checks JSONValue against the subset of JSONValue Schema (2020-12, as OpenAPI 3.1 uses it) that
 /// `openapi.json` uses. Returns every problem with its path; empty when the value is valid.
-struct SchemaValidator {
-    let document: JSON
+public struct SchemaValidator: Sendable {
+    public let document: JSONValue
 
-    func problems(_ value: JSON, against schema: JSON, at path: String = "$") -> [String] {
+    public init(document: JSONValue) {
+        self.document = document
+    }
+
+    public func problems(_ value: JSONValue, against schema: JSONValue, at path: String = "$") -> [String] {
         guard case .object(let rules) = schema else { return [] }
         if let reference = rules["$ref"]?.string {
             guard let resolved = resolve(reference) else { return ["\(path): unresolved \(reference)"] }
@@ -87,7 +54,7 @@ struct SchemaValidator {
             if case .number(let limit) = rules["maxItems"], Double(items.count) > limit {
                 found.append("\(path): too many items")
             }
-            var prefix: [JSON] = []
+            var prefix: [JSONValue] = []
             if case .array(let schemas) = rules["prefixItems"] { prefix = schemas }
             for (index, item) in items.enumerated() {
                 if index < prefix.count { found += problems(item, against: prefix[index], at: "\(path)[\(index)]") }
@@ -96,7 +63,7 @@ struct SchemaValidator {
                 }
             }
         case .object(let members):
-            var required: [JSON] = []
+            var required: [JSONValue] = []
             if case .array(let keys) = rules["required"] { required = keys }
             for case .string(let key) in required where members[key] == nil {
                 found.append("\(path): \(key) is required")
@@ -135,17 +102,17 @@ struct SchemaValidator {
         return found
     }
 
-    func resolve(_ reference: String) -> JSON? {
+    public func resolve(_ reference: String) -> JSONValue? {
         guard reference.hasPrefix("#/") else { return nil }
-        var node: JSON? = document
+        var node: JSONValue? = document
         for part in reference.dropFirst(2).split(separator: "/") { node = node?[String(part)] }
         return node
     }
 
     /// The schema of a component, such as `JobDetail`.
-    func component(_ name: String) -> JSON { .object(["$ref": .string("#/components/schemas/\(name)")]) }
+    public func component(_ name: String) -> JSONValue { .object(["$ref": .string("#/components/schemas/\(name)")]) }
 
-    private func matches(_ value: JSON, type: String) -> Bool {
+    private func matches(_ value: JSONValue, type: String) -> Bool {
         switch (type, value) {
         case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .array), ("object", .object): true
         case ("number", .number): true

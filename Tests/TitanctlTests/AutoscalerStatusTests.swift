@@ -1,6 +1,8 @@
+import CurlHTTP
 import Foundation
 import Testing
 import TitanModel
+import TitanTestSupport
 
 @Suite("titanctl status with titan-api's autoscaler, and titan-api's autoscaling options")
 struct AutoscalerStatusTests {
@@ -19,6 +21,18 @@ struct AutoscalerStatusTests {
                 return status.hosts.up == 2 && !status.autoscaler.actions.isEmpty
                     && status.autoscaler.groups.first?.idle == 2
             }
+            // The answer, with groups and actions, matches the OpenAPI document's schema.
+            let client = HTTPClient()
+            let document = try JSONValue.parse(
+                try await client.execute(HTTPRequest(url: api.url + "/openapi.json")).body
+            )
+            let value = try JSONValue.parse(try await client.execute(HTTPRequest(url: api.url + "/v1/status")).body)
+            let schema = JSONValue.object(["$ref": .string("#/components/schemas/FleetStatus")])
+            let problems = SchemaValidator(document: document).problems(value, against: schema, at: "")
+            #expect(problems.isEmpty, "\(problems)")
+            let groups = value["autoscaler"]?["groups"].map { "\($0)" } ?? ""
+            #expect(groups.contains("simulated"), "\(groups)")
+
             let text = try await titanctl(["status", "--api", api.url])
             #expect(text.status == 0)
             #expect(text.stdout.contains("Autoscaler:  on (simulated provider)"), "\(text)")

@@ -52,7 +52,8 @@ struct AutoscalingTests {
             _ = try await server.post("/v1/jobs/\(job)/kill", json: "")
             try await eventually("idle hosts are removed down to one", timeout: .seconds(90)) {
                 let status = try await server.fetch(FleetStatus.self, "/v1/status")
-                return status.hosts.total == 1 && status.tasks.total == 0
+                let group = status.autoscaler.groups.first
+                return status.hosts.total == 1 && status.tasks.total == 0 && group?.hosts == 1 && group?.draining == 0
             }
             let shrunk = try await server.fetch(FleetStatus.self, "/v1/status")
             let scaleDowns = shrunk.autoscaler.actions.filter { $0.direction == .down }

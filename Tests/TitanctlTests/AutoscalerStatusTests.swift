@@ -12,8 +12,9 @@ struct AutoscalerStatusTests {
             "--autoscale-min-idle", "2", "--autoscale-max-idle", "2", "--autoscale-cooldown", "1",
             "--autoscale-interval", "0.2", "--simulate-boot-delay", "0.1",
         ]
-        try await withAPI(simulatedHosts: 1, arguments: options) { api in
-            try await eventually("the autoscaler added a host and it registered", timeout: .seconds(60)) {
+        // An empty simulated fleet (the child waits for no host), grown by the autoscaler.
+        try await withAPI(simulatedHosts: 0, arguments: options) { api in
+            try await eventually("the autoscaler added two hosts and they registered", timeout: .seconds(60)) {
                 let status = try decode(
                     FleetStatus.self,
                     from: try await titanctl(["status", "--api", api.url, "-o", "json"])
@@ -45,7 +46,7 @@ struct AutoscalerStatusTests {
             #expect(!text.stdout.contains("not running"))
             #expect(text.stdout.contains("Autoscaler actions:\nWHEN"), "\(text)")
             #expect(
-                text.stdout.contains("simulated   scale up   +1      1 idle host(s), fewer than the minimum of 2"),
+                text.stdout.contains("simulated   scale up   +2      0 idle host(s), fewer than the minimum of 2"),
                 "\(text)"
             )
         }

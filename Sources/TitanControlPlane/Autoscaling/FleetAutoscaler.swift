@@ -92,6 +92,16 @@ public actor FleetAutoscaler {
         (wakeUps, wakeUpInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
+    /// The most waiting tasks the shortfall is sized from (in task id order): sizing packs them
+    /// on would-be hosts with the real engine, and a backlog beyond this needs more hosts than
+    /// a group is likely to be allowed anyway.
+    public static let shortfallTaskLimit = 2_000
+
+    /// A host picked for removal took a task before it could be drained.
+    struct HostTookTasks: Error, CustomStringConvertible {
+        var description: String { "the host took a task before it was drained" }
+    }
+
     /// The status `GET /v1/status` shows; readable at any time without waiting for the actor.
     public nonisolated var status: AutoscalerStatus { snapshot.withLock { $0 } }
 
@@ -133,18 +143,59 @@ public actor FleetAutoscaler {
             waiting = waiting.filter { queued.contains($0.key) }
             return waiting.values.sorted { $0.taskID.rawValue < $1.taskID.rawValue }
         }
-        let current = autoscaler
         let wallClock = controlPlane.now
-        // The wall-clock time is taken with the scheduler's, so the times shown keep the
-        // intervals (cool-downs) the autoscaler decided by.
-        let (updated, decision, decidedAt) = await scheduling.updateScheduler { scheduler, now in
-            var autoscaler = current
-            let decision = autoscaler.evaluate(scheduler: &scheduler, failures: failures, at: now)
-            return (autoscaler, decision, wallClock())
+        // Evaluated on a copy of the scheduler, off the scheduling service, so sizing a large
+        // backlog never holds up iterations or submissions. The wall-clock time is taken with
+        // the scheduler's, so the times shown keep the intervals (cool-downs) decided by.
+        let (copy, now, decidedAt) = await scheduling.updateScheduler { scheduler, now in
+            (scheduler, now, wallClock())
+        }
+        var working = copy
+        var evaluated = autoscaler
+        let started = ContinuousClock.now
+        let decision = evaluated.evaluate(
+            scheduler: &working,
+            failures: Array(failures.prefix(Self.shortfallTaskLimit)),
+            at: now
+        )
+        logger.debug(
+            "Autoscaler evaluated",
+            metadata: [
+                "waiting": "\(failures.count)", "actions": "\(decision.actions.count)",
+                "duration": "\(ContinuousClock.now - started)",
+            ]
+        )
+        // The hosts picked for removal are drained in the real scheduler; one that took a task
+        // since the copy is taken back (recorded as a removal that did not happen).
+        let picks = decision.actions
+        let afterEvaluation = evaluated
+        let (updated, actions) = await scheduling.updateScheduler { scheduler, _ in
+            var autoscaler = afterEvaluation
+            var actions: [ScalingAction] = []
+            for action in picks {
+                guard case .scaleDown(let group, let hosts, let reason) = action else {
+                    actions.append(action)
+                    continue
+                }
+                let busy = hosts.filter { (scheduler.host($0)?.taskCount ?? 1) > 0 }
+                let idle = hosts.filter { !busy.contains($0) }
+                scheduler.drainHosts(idle, until: now + autoscaler.configuration.drainTimeout)
+                if !busy.isEmpty {
+                    autoscaler.record(
+                        ScalingOutcome(
+                            action: .scaleDown(group: group, hosts: busy, reason: reason),
+                            error: HostTookTasks()
+                        ),
+                        scheduler: &scheduler
+                    )
+                }
+                if !idle.isEmpty { actions.append(.scaleDown(group: group, hosts: idle, reason: reason)) }
+            }
+            return (autoscaler, actions)
         }
         autoscaler = updated
         publish(decision.groups)
-        for action in decision.actions {
+        for action in actions {
             switch action {
             case .scaleUp:
                 await carryOut(action, decidedAt: decidedAt)

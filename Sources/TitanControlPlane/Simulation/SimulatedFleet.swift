@@ -11,11 +11,8 @@ import TitanModel
 /// asks for (then it succeeds), and sends heartbeats. Host ids are `sim-0001`, `sim-0002`, …;
 /// their address is `simulated://<id>`, their attribute `simulated` is `true` and their
 /// `group` is `simulated` (the host group the autoscaler sizes).
-public struct SimulatedFleet: Sendable {
-    public var hostCount: Int
-
-    public init(hostCount: Int) { self.hostCount = hostCount }
-
+/// ``SimulatedCloud`` starts and stops them.
+public enum SimulatedFleet {
     /// The host group every simulated host belongs to (its `group` attribute).
     public static let group = "simulated"
     static let zones = ["zone-a", "zone-b", "zone-c"]
@@ -57,12 +54,6 @@ public struct SimulatedFleet: Sendable {
             scalars: capacity.scalars,
             attributes: registration.attributes.filter { $0.key != "zone" && $0.key != HostGroupAttribute.name }
         )
-    }
-
-    /// Runs every simulated host until the calling task is cancelled.
-    public func run(controlPlane: ControlPlane) async {
-        let cloud = SimulatedCloud(controlPlane: controlPlane, bootDelay: .zero)
-        await cloud.run(initialHosts: hostCount)
     }
 }
 

@@ -29,6 +29,13 @@ extension ControlPlane {
                 problems: problems
             )
         }
+        if retiredHosts.contains(registration.agentID) {
+            throw ControlPlaneError(
+                .conflict,
+                "host \(registration.agentID) was removed from the fleet by the autoscaler and cannot register "
+                    + "again; start the agent with a new host id"
+            )
+        }
         let at = now()
         let record = try await store.upsertHost(
             HostRegistration(
@@ -364,6 +371,58 @@ extension ControlPlane {
         fleet[hostID]?.disabledUntil = nil
         await offer(hostID)
         return record
+    }
+
+    // MARK: Hosts the autoscaler removes
+
+    /// Keeps new tasks off hosts the autoscaler picked for removal (disabled until enabled);
+    /// their running tasks stay.
+    func drainForRemoval(_ hostIDs: [HostID]) async {
+        for hostID in hostIDs where fleet[hostID] != nil {
+            do {
+                let record = try await store.disableHost(hostID: hostID, until: .distantFuture, now: now())
+                fleet[hostID]?.disabledUntil = record.disabledUntil
+            } catch {
+                logger.warning("Could not disable a host picked for removal", metadata: ["host.id": "\(hostID)"])
+                fleet[hostID]?.disabledUntil = .distantFuture
+            }
+            await offer(hostID)
+        }
+    }
+
+    /// Lets hosts take tasks again whose removal the provider refused.
+    func undrain(_ hostIDs: [HostID]) async {
+        for hostID in hostIDs where fleet[hostID] != nil {
+            _ = try? await store.enableHost(hostID: hostID, now: now())
+            fleet[hostID]?.disabledUntil = nil
+            await offer(hostID)
+        }
+    }
+
+    /// Forgets hosts the provider removed: gone from the store (with a `hostRemoved` event),
+    /// the fleet and the scheduler; they may not register again under the same id.
+    func retireHosts(_ hostIDs: [HostID], reason: String) async {
+        for hostID in hostIDs {
+            retiredHosts.insert(hostID)
+            let runs = fleet.removeValue(forKey: hostID)?.runs ?? [:]
+            for (taskID, run) in runs.sorted(by: { $0.key < $1.key }) {
+                // Not expected (only idle hosts are removed); if it happens the run is lost.
+                await finishRun(
+                    RunKey(taskID: taskID, attempt: run.attempt),
+                    on: hostID,
+                    reason: .lost,
+                    message: "host \(hostID) removed: \(reason)"
+                )
+            }
+            do {
+                try await store.removeHost(hostID: hostID, reason: reason, now: now())
+            } catch {
+                logger.warning("Could not remove a host from the store", metadata: ["host.id": "\(hostID)"])
+            }
+            await scheduling.forgetHost(hostID.hostName)
+            signalOrders(hostID)
+        }
+        updateHostGauges()
     }
 
     /// Offers the host's resources if it takes tasks now, or withdraws its offer.

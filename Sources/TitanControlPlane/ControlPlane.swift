@@ -44,6 +44,10 @@ public actor ControlPlane {
         didSet { updateReadiness() }
     }
     var lastReconciliation: Date?
+    /// Hosts the autoscaler removed: they may not register again under the same id.
+    var retiredHosts = Set<HostID>()
+    /// The autoscaler, if one runs (see ``attach(_:)``).
+    nonisolated let autoscaling = Mutex<FleetAutoscaler?>(nil)
     /// New tasks on their way to the scheduling service, so a request that creates them does
     /// not wait for the scheduler (busy with an iteration) or for this actor.
     nonisolated let submissions: AsyncStream<(tasks: [TaskRecord], spec: JobSpec)>
@@ -95,6 +99,17 @@ public actor ControlPlane {
             group.addTask { await self.every(.milliseconds(500)) { await $0.flushPendingReasons() } }
             await group.waitForAll()
         }
+    }
+
+    /// Runs `autoscaler` beside the scheduling: it hears every iteration's outcome from now on.
+    /// Its own loop (`FleetAutoscaler.run()`) is run by the caller.
+    public nonisolated func attach(_ autoscaler: FleetAutoscaler) {
+        autoscaling.withLock { $0 = autoscaler }
+    }
+
+    /// What `GET /v1/status` shows of the autoscaler: off unless one is attached.
+    public nonisolated var autoscalerStatus: AutoscalerStatus {
+        autoscaling.withLock { $0 }?.status ?? AutoscalerStatus(enabled: false, actions: [])
     }
 
     private func updateReadiness() {
@@ -264,6 +279,7 @@ public actor ControlPlane {
         metrics.iterations.increment()
         metrics.iterationDuration.record(round.duration)
         metrics.pendingTasks.set(to: Double(round.waitingTasks))
+        autoscaling.withLock { $0 }?.note(round)
         var assignments: [TitanStore.TaskAssignment] = []
         var placedRuns: [RunKey] = []
         for placement in round.placements {

@@ -1,3 +1,4 @@
+import FenzoCore
 import Foundation
 import Hummingbird
 import Logging
@@ -19,6 +20,12 @@ public struct TitanAPIServer: Sendable {
         public var controlPlane: ControlPlaneConfiguration
         /// Adds this many simulated hosts (in-process, running nothing) for demos and benchmarks.
         public var simulatedHosts: Int
+        /// How long a SIMULATED host the autoscaler asks for takes to register.
+        public var simulatedBootDelay: Duration
+        /// Runs the autoscaler with these settings; nil: no autoscaler. Its provider is the
+        /// simulated cloud (the only one titan-api has so far): the simulated fleet grows and
+        /// shrinks, starting from `simulatedHosts`.
+        public var autoscaling: AutoscalingSettings?
         public var durability: StoreConfiguration.Durability
 
         public init(
@@ -27,8 +34,12 @@ public struct TitanAPIServer: Sendable {
             databasePath: String = ".titan/titan.db",
             controlPlane: ControlPlaneConfiguration = ControlPlaneConfiguration(),
             simulatedHosts: Int = 0,
+            simulatedBootDelay: Duration = .seconds(10),
+            autoscaling: AutoscalingSettings? = nil,
             durability: StoreConfiguration.Durability = .full
         ) {
+            self.simulatedBootDelay = simulatedBootDelay
+            self.autoscaling = autoscaling
             self.host = host
             self.port = port
             self.databasePath = databasePath
@@ -83,13 +94,23 @@ public struct TitanAPIServer: Sendable {
             logger: logger
         )
         var services: [any Service] = [app, ControlPlaneService(controlPlane: controlPlane, logger: logger)]
-        if options.simulatedHosts > 0 {
-            services.append(
-                SimulatedFleetService(
-                    fleet: SimulatedFleet(hostCount: options.simulatedHosts),
-                    controlPlane: controlPlane
+        if options.simulatedHosts > 0 || options.autoscaling != nil {
+            let cloud = SimulatedCloud(controlPlane: controlPlane, bootDelay: options.simulatedBootDelay)
+            services.append(SimulatedFleetService(cloud: cloud, initialHosts: options.simulatedHosts))
+            if let settings = options.autoscaling {
+                let autoscaler = try FleetAutoscaler(
+                    settings: settings,
+                    groups: [
+                        ScaledHostGroup(group: HostGroup(SimulatedFleet.group), hostShape: SimulatedFleet.hostShape)
+                    ],
+                    provider: cloud,
+                    providerName: "simulated",
+                    controlPlane: controlPlane,
+                    logger: logger
                 )
-            )
+                controlPlane.attach(autoscaler)
+                services.append(AutoscalerService(autoscaler: autoscaler))
+            }
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -121,10 +142,19 @@ struct ControlPlaneService: Service {
 
 /// The simulated fleet, as a service.
 struct SimulatedFleetService: Service {
-    let fleet: SimulatedFleet
-    let controlPlane: ControlPlane
+    let cloud: SimulatedCloud
+    let initialHosts: Int
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await fleet.run(controlPlane: controlPlane) }
+        await cancelWhenGracefulShutdown { await cloud.run(initialHosts: initialHosts) }
+    }
+}
+
+/// The autoscaler's loop, as a service.
+struct AutoscalerService: Service {
+    let autoscaler: FleetAutoscaler
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await autoscaler.run() }
     }
 }

@@ -566,6 +566,34 @@ struct StorageContractTests {
         )
     }
 
+    @Test("a removed host is gone with its queued orders, and its removal is an event", arguments: StoreKind.allCases)
+    func removeHost(kind: StoreKind) async throws {
+        let store = try StoreUnderTest(kind).store
+        let resources = HostResources(cpus: 8, memoryMB: 32_768, diskGB: 500, networkMbps: 0, portRanges: [])
+        for id in ["h1", "h2"] {
+            _ = try await store.upsertHost(
+                HostRegistration(id: HostID(id), address: "10.0.0.1:7102", resources: resources),
+                now: t0
+            )
+        }
+        _ = try await store.queueOrders(
+            [
+                NewAgentOrder(hostID: "h1", kind: .launch, taskID: "j-0", attempt: 0),
+                NewAgentOrder(hostID: "h2", kind: .launch, taskID: "j-1", attempt: 0),
+            ],
+            at: t0
+        )
+        try await store.removeHost(hostID: "h1", reason: "the autoscaler removed it", now: at(5))
+        #expect(try await store.hosts().map(\.id) == ["h2"])
+        #expect(try await store.host(id: "h1") == nil)
+        #expect(try await store.pendingOrders(hostID: "h1", acknowledgingThrough: 0, limit: 10).isEmpty)
+        #expect(try await store.pendingOrders(hostID: "h2", acknowledgingThrough: 0, limit: 10).count == 1)
+        let last = try await store.events(after: 0, limit: 100).last
+        #expect(last?.kind == .hostRemoved && last?.message == "host h1 removed: the autoscaler removed it")
+        #expect(last?.at == at(5))
+        await expectStoreError(.hostNotFound) { try await store.removeHost(hostID: "h1", reason: "again", now: at(6)) }
+    }
+
     // MARK: Events
 
     @Test("events have increasing ids and are read after a given id", arguments: StoreKind.allCases)

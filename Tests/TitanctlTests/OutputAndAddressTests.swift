@@ -164,4 +164,56 @@ struct OutputAndAddressTests {
         )
         #expect(text.hasSuffix("\n30s ago   main    scale down   -1: h-7   3 idle hosts, at most 2 wanted"), "\(text)")
     }
+
+    @Test("status shows the autoscaler's provider, each group's rule and hosts, and a failed action's error")
+    func statusWithAutoscalerGroupsAndFailure() {
+        let at = Date(timeIntervalSince1970: 2_000_000)
+        let status = FleetStatus(
+            at: at,
+            hosts: HostCounts(total: 3, up: 3, down: 0, disabled: 0),
+            capacity: ResourceAmounts(cpus: 48, memoryMB: 196_608, diskGB: 3000),
+            used: ResourceAmounts(),
+            tasks: TaskStateCounts(),
+            jobsWithLiveTasks: 0,
+            pending: [],
+            autoscaler: AutoscalerStatus(
+                enabled: true,
+                provider: "simulated",
+                groups: [
+                    AutoscalerGroup(
+                        group: "main",
+                        minIdleHosts: 1,
+                        maxIdleHosts: 2,
+                        coolDownSeconds: 30,
+                        minHosts: 0,
+                        maxHosts: 10,
+                        hosts: 3,
+                        idle: 1,
+                        busy: 2,
+                        coming: 1
+                    )
+                ],
+                actions: [
+                    AutoscalerAction(
+                        at: at.addingTimeInterval(-5),
+                        group: "main",
+                        direction: .up,
+                        hostCount: 1,
+                        hosts: [],
+                        reason: "0 idle host(s), fewer than the minimum of 1",
+                        error: "no capacity"
+                    )
+                ]
+            )
+        )
+        let text = Views.status(status, apiURL: "http://x", style: .plain)
+        #expect(
+            text.contains(
+                "Autoscaler:  on (simulated provider)\n             main: 3 hosts (1 idle, 2 busy, 0 draining, 1 coming); "
+                    + "keeps 1-2 idle, 0-10 hosts, cool-down 30s\n"
+            ),
+            "\(text)"
+        )
+        #expect(text.hasSuffix("+1      0 idle host(s), fewer than the minimum of 1; failed: no capacity"), "\(text)")
+    }
 }

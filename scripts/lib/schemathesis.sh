@@ -11,6 +11,8 @@ ensure_schemathesis() {
 
 # run_schemathesis BINARY: starts titan-api (BINARY) on a free port with a fresh database and
 # three simulated hosts, runs schemathesis against /openapi.json, and stops the server by its PID.
+# The autoscaler runs (at most 10 hosts, quick boots and cool-downs), so the status answers it
+# checks carry autoscaled groups and actions.
 #
 # Deterministic generation and a small example count keep the run short and repeatable. The
 # streaming endpoints (events, the orders long poll, log proxying) are left out: a generated
@@ -23,7 +25,9 @@ ensure_schemathesis() {
 run_schemathesis() {
     local binary=$1 dir pid port line
     dir=$(mktemp -d)
-    "$binary" --port 0 --db "$dir/titan.db" --simulate-hosts 3 --log-level error >"$dir/out" 2>"$dir/err" &
+    "$binary" --port 0 --db "$dir/titan.db" --simulate-hosts 3 --log-level error \
+        --autoscale-min-idle 1 --autoscale-max-idle 2 --autoscale-cooldown 1 --autoscale-max-hosts 10 \
+        --autoscale-interval 2 --simulate-boot-delay 0.2 >"$dir/out" 2>"$dir/err" &
     pid=$!
     for _ in $(seq 1 100); do
         line=$(head -n 1 "$dir/out" 2>/dev/null || true)

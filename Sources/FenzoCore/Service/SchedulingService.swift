@@ -248,6 +248,18 @@ public actor SchedulingService {
         await withCore { (core: inout Core) in body(core.scheduler, core.queue) }
     }
 
+    /// Changes the scheduler directly, after the iteration in flight, if any, with every
+    /// change made so far applied: what an autoscaler does between iterations (evaluate and
+    /// drain the hosts it picks, forget hosts that left, re-enable hosts whose removal
+    /// failed). `body` is also given the current time on the service's clock, the time
+    /// disabled-until instants are judged by. It starts no iteration; one that comes anyway
+    /// sees the changes.
+    public func updateScheduler<Value: Sendable>(
+        _ body: @Sendable (_ scheduler: inout TaskScheduler, _ now: Instant) -> Value
+    ) async -> Value {
+        await withCore { (core: inout Core) in body(&core.scheduler, clock.now()) }
+    }
+
     /// Whether iterations are paused.
     public var isPaused: Bool { paused }
 

@@ -246,7 +246,22 @@ public enum Views {
         )
         let pendingCount = status.pending.reduce(0) { $0 + $1.taskCount }
         list.add("Pending", pendingCount == 0 ? "none" : paint("\(pendingCount) waiting for a host", .yellow, style))
-        list.add("Autoscaler", status.autoscaler.enabled ? "on" : "not running in this titan-api")
+        // One line per autoscaled group under the autoscaler's, in the value column.
+        let autoscaler = status.autoscaler
+        let groupLines = autoscaler.groups.map { group in
+            "\(group.group): \(group.hosts) host\(group.hosts == 1 ? "" : "s") (\(group.idle) idle, "
+                + "\(group.busy) busy, \(group.draining) draining, \(group.coming) coming); keeps "
+                + "\(group.minIdleHosts)-\(group.maxIdleHosts) idle, \(group.minHosts)-\(group.maxHosts) hosts, "
+                + "cool-down \(Formatting.number(group.coolDownSeconds))s"
+        }
+        list.add(
+            "Autoscaler",
+            autoscaler.enabled
+                ? (["on" + (autoscaler.provider.map { " (\($0) provider)" } ?? "")] + groupLines).joined(
+                    separator: "\n"
+                )
+                : "not running in this titan-api"
+        )
         var text = list.render(style: style)
         if !status.pending.isEmpty {
             var table = Table(headers: ["TASKS", "JOBS", "REASON", "FOR EXAMPLE"])
@@ -275,7 +290,8 @@ public enum Views {
                             ? "+\(action.hostCount)"
                             : "-\(action.hostCount): " + action.hosts.map(\.rawValue).joined(separator: ",")
                     ),
-                    Table.Cell(action.reason),
+                    action.error.map { Table.Cell("\(action.reason); failed: \($0)", .red) }
+                        ?? Table.Cell(action.reason),
                 ])
             }
             text += "\n\n" + style.bold("Autoscaler actions:") + "\n" + table.render(style: style)

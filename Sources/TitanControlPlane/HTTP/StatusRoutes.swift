@@ -8,7 +8,9 @@ enum StatusRoutes {
     static func add(_ router: Router<BasicRequestContext>, _ controlPlane: ControlPlane) {
         router.get("v1/status") { request, _ in
             try request.checkQuery(allowed: [])
-            return try JSONResponse.make(try await fleetStatus(store: controlPlane.store, now: Date()))
+            var status = try await fleetStatus(store: controlPlane.store, now: Date())
+            status.autoscaler = controlPlane.autoscalerStatus
+            return try JSONResponse.make(status)
         }
     }
 

@@ -20,6 +20,8 @@ public final class ControlPlaneMetrics: Sendable {
     private let requestCounters = Mutex<[String: Counter]>([:])
     private let requestDurations = Mutex<[String: DurationHistogram]>([:])
     private let usageGauges = Mutex<[TaskInstanceID: (cpu: Gauge, memory: Gauge)]>([:])
+    private let autoscalerCounters = Mutex<[String: Counter]>([:])
+    private let autoscalerGauges = Mutex<[String: Gauge]>([:])
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -85,6 +87,53 @@ public final class ControlPlaneMetrics: Sendable {
             return made
         }
         histogram.record(duration)
+    }
+
+    /// Counts one autoscaler action (`titan_autoscaler_actions_total{group,direction}`) and, if
+    /// the provider failed it, `titan_autoscaler_action_failures_total{group,direction}`.
+    func countAutoscalerAction(group: String, direction: String, failed: Bool) {
+        let names = failed ? ["actions", "action_failures"] : ["actions"]
+        for name in names {
+            let key = "\(name) \(group) \(direction)"
+            let counter = autoscalerCounters.withLock { counters in
+                if let existing = counters[key] { return existing }
+                let made = registry.makeCounter(
+                    descriptor: Self.descriptor(
+                        "autoscaler_\(name)",
+                        unit: "total",
+                        name == "actions"
+                            ? "Autoscaler actions taken (scale up or down), carried out or not."
+                            : "Autoscaler actions the scale provider refused or failed."
+                    ),
+                    labels: [("group", group), ("direction", direction)]
+                )
+                counters[key] = made
+                return made
+            }
+            counter.increment()
+        }
+    }
+
+    /// The autoscaler's view of a host group at its latest evaluation
+    /// (`titan_autoscaler_hosts{group,state}`, state idle, busy, draining or coming).
+    func setAutoscalerGroup(_ group: String, hosts: [String: Int]) {
+        for (state, count) in hosts {
+            let key = "\(group) \(state)"
+            let gauge = autoscalerGauges.withLock { gauges in
+                if let existing = gauges[key] { return existing }
+                let made = registry.makeGauge(
+                    descriptor: Self.descriptor(
+                        "autoscaler_hosts",
+                        unit: "",
+                        "Hosts of an autoscaled group by state, at the autoscaler's latest evaluation."
+                    ),
+                    labels: [("group", group), ("state", state)]
+                )
+                gauges[key] = made
+                return made
+            }
+            gauge.set(to: Double(count))
+        }
     }
 
     /// The latest resource use of a running task, as its agent reported it.

@@ -63,19 +63,23 @@ public struct PlacementRound: Sendable {
     /// How long the iteration took.
     public var duration: Duration
     public var statistics: IterationStatistics
+    /// Whether the iteration tried every waiting task (false: only those new since the last).
+    public var triedEveryTask: Bool
 
     public init(
         placements: [FenzoCore.TaskAssignment],
         failures: [TaskFailure],
         waitingTasks: Int,
         duration: Duration,
-        statistics: IterationStatistics
+        statistics: IterationStatistics,
+        triedEveryTask: Bool = true
     ) {
         self.placements = placements
         self.failures = failures
         self.waitingTasks = waitingTasks
         self.duration = duration
         self.statistics = statistics
+        self.triedEveryTask = triedEveryTask
     }
 }
 
@@ -98,6 +102,14 @@ public protocol PlacementScheduling: Sendable {
     /// A host that takes no new tasks (lost, disabled): withdraw its offer. Its running tasks
     /// stay counted until ``runsEnded(_:)``.
     func removeHost(_ name: HostName) async
+    /// A host that left the fleet for good (the autoscaler removed it): withdraw its offer and
+    /// forget it, so it no longer counts towards its group.
+    func forgetHost(_ name: HostName) async
+    /// Runs `body` on the scheduler between iterations (the autoscaler evaluates, drains and
+    /// re-enables hosts there), with the current time on the scheduler's clock.
+    func updateScheduler<Value: Sendable>(
+        _ body: @Sendable (_ scheduler: inout TaskScheduler, _ now: Instant) -> Value
+    ) async -> Value
     /// Runs known to be on hosts (found at startup): they count against their host.
     func addRunning(_ runs: [PlacementRun]) async
     /// Runs that ended or were never launched: their resources are free again.

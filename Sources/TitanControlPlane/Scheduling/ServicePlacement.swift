@@ -104,6 +104,19 @@ public actor ServicePlacement: PlacementScheduling {
         for lease in leases { await service.rescind(lease) }
     }
 
+    public func forgetHost(_ name: HostName) async {
+        await removeHost(name)
+        guard let host = hosts[name], host.runs.isEmpty else { return }
+        hosts[name] = nil
+        await service.updateScheduler { scheduler, _ in _ = try? scheduler.removeHost(name) }
+    }
+
+    public func updateScheduler<Value: Sendable>(
+        _ body: @Sendable (_ scheduler: inout TaskScheduler, _ now: Instant) -> Value
+    ) async -> Value {
+        await service.updateScheduler(body)
+    }
+
     public func addRunning(_ runs: [PlacementRun]) async {
         var touched = Set<HostName>()
         for run in runs where runHost[run.task.request.id] == nil {
@@ -186,7 +199,8 @@ public actor ServicePlacement: PlacementScheduling {
                 failures: result.failures,
                 waitingTasks: iteration.queuedTasks,
                 duration: iteration.duration,
-                statistics: result.statistics
+                statistics: result.statistics,
+                triedEveryTask: !iteration.isIncremental
             )
         )
     }

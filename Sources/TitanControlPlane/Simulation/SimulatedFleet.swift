@@ -1,3 +1,4 @@
+import FenzoCore
 import Foundation
 import TitanModel
 
@@ -8,16 +9,17 @@ import TitanModel
 /// and 1,000 GB of disk in one of three zones, polls for orders, reports a launched task as
 /// started at once, keeps it "running" until it is killed or for the `durationSeconds` its job
 /// asks for (then it succeeds), and sends heartbeats. Host ids are `sim-0001`, `sim-0002`, …;
-/// their address is `simulated://<id>` and their attribute `simulated` is `true`.
-public struct SimulatedFleet: Sendable {
-    public var hostCount: Int
-
-    public init(hostCount: Int) { self.hostCount = hostCount }
+/// their address is `simulated://<id>`, their attribute `simulated` is `true` and their
+/// `group` is `simulated` (the host group the autoscaler sizes).
+/// ``SimulatedCloud`` starts and stops them.
+public enum SimulatedFleet {
+    /// The host group every simulated host belongs to (its `group` attribute).
+    public static let group = "simulated"
+    static let zones = ["zone-a", "zone-b", "zone-c"]
 
     /// The registration of simulated host `index` (from 0).
     public static func registration(index: Int) -> AgentRegistration {
         let id = HostID(String(format: "sim-%04d", index + 1))
-        let zones = ["zone-a", "zone-b", "zone-c"]
         return AgentRegistration(
             agentID: id,
             address: "simulated://\(id)",
@@ -31,22 +33,131 @@ public struct SimulatedFleet: Sendable {
             ),
             attributes: [
                 "zone": zones[index % zones.count], "instanceType": "sim.4xlarge", "simulated": "true",
+                HostGroupAttribute.name: group,
             ],
             runningTasks: []
         )
     }
 
-    /// Runs every simulated host until the calling task is cancelled.
-    public func run(controlPlane: ControlPlane) async {
-        await withTaskGroup(of: Void.self) { group in
-            for index in 0..<hostCount {
-                group.addTask {
-                    var agent = SimulatedAgent(registration: Self.registration(index: index))
-                    await agent.run(controlPlane)
-                }
-            }
-            await group.waitForAll()
+    /// What a new simulated host offers, for the autoscaler's shortfall sizing (the zone is
+    /// left out: the autoscaler spreads would-be hosts over the zones it sees).
+    public static var hostShape: HostShape {
+        let registration = registration(index: 0)
+        let capacity = PlacementRequests.capacity(
+            of: registration.agentID,
+            resources: registration.resources,
+            attributes: registration.attributes
+        )
+        return HostShape(
+            resources: capacity.resources,
+            ports: capacity.ports,
+            scalars: capacity.scalars,
+            attributes: registration.attributes.filter { $0.key != "zone" && $0.key != HostGroupAttribute.name }
+        )
+    }
+}
+
+/// A SIMULATED cloud: starts and stops simulated hosts, and carries out the autoscaler's
+/// actions as a `ScaleProvider` would with a real cloud (AWS Auto Scaling, say).
+///
+/// A scale-up starts the hosts after `bootDelay` (as an instance boots); a scale-down stops
+/// their agents at once (they run nothing, since the autoscaler removes only idle hosts).
+/// New hosts are numbered after the highest number used so far: a removed host's id is never
+/// used again.
+public actor SimulatedCloud: ScaleProvider {
+    let controlPlane: ControlPlane
+    /// How long a host asked for takes to register.
+    public let bootDelay: Duration
+    private var agents: [HostID: Task<Void, Never>] = [:]
+    private var nextIndex = 0
+    private var stopped = false
+
+    public init(controlPlane: ControlPlane, bootDelay: Duration) {
+        self.controlPlane = controlPlane
+        self.bootDelay = bootDelay
+    }
+
+    /// Starts `initialHosts` hosts at once and keeps every host running until the calling task
+    /// is cancelled; then stops them all.
+    public func run(initialHosts: Int) async {
+        for _ in 0..<initialHosts { start(after: .zero) }
+        await withTaskCancellationHandler {
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        } onCancel: {
+            Task { await self.stopAll() }
         }
+        stopAll()
+    }
+
+    /// The simulated hosts running or booting.
+    public var hostIDs: [HostID] { agents.keys.sorted() }
+
+    public func scaleUp(group: HostGroup, count: Int) async throws {
+        guard group.rawValue == SimulatedFleet.group else { throw SimulatedCloudError.unknownGroup(group) }
+        guard !stopped else { throw SimulatedCloudError.stopped }
+        for _ in 0..<count { start(after: bootDelay) }
+    }
+
+    public func scaleDown(group: HostGroup, hosts: [HostName]) async throws {
+        guard group.rawValue == SimulatedFleet.group else { throw SimulatedCloudError.unknownGroup(group) }
+        let unknown = hosts.filter { agents[HostID($0.rawValue)] == nil }
+        guard unknown.isEmpty else { throw SimulatedCloudError.unknownHosts(unknown) }
+        // A cancelled agent makes no further call that matters: its loop ends at its next turn.
+        for host in hosts { agents.removeValue(forKey: HostID(host.rawValue))?.cancel() }
+    }
+
+    private func start(after delay: Duration) {
+        let registration = SimulatedFleet.registration(index: nextIndex)
+        nextIndex += 1
+        let controlPlane = self.controlPlane
+        agents[registration.agentID] = Task {
+            if delay > .zero {
+                do { try await Task.sleep(for: delay) } catch { return }
+            }
+            var agent = SimulatedAgent(registration: registration)
+            await agent.run(controlPlane)
+        }
+    }
+
+    private func stopAll() {
+        stopped = true
+        for agent in agents.values { agent.cancel() }
+        agents = [:]
+    }
+}
+
+/// Why the simulated cloud refused an action.
+public struct SimulatedCloudError: Error, Sendable, CustomStringConvertible {
+    private enum Code: Sendable {
+        case unknownGroup, unknownHosts, stopped
+    }
+
+    private let code: Code
+    public let message: String
+
+    private init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    static func unknownGroup(_ group: HostGroup) -> SimulatedCloudError {
+        SimulatedCloudError(
+            .unknownGroup,
+            "the simulated cloud has only the host group \(SimulatedFleet.group), not \(group)"
+        )
+    }
+
+    static func unknownHosts(_ hosts: [HostName]) -> SimulatedCloudError {
+        SimulatedCloudError(
+            .unknownHosts,
+            "the simulated cloud runs no host named \(hosts.map(\.rawValue).joined(separator: ", "))"
+        )
+    }
+
+    static var stopped: SimulatedCloudError {
+        SimulatedCloudError(.stopped, "the simulated cloud is shutting down")
     }
 }
 

@@ -36,5 +36,13 @@ public struct EventKind: StringIdentifier {
     public static let hostStateChanged: EventKind = "hostStateChanged"
     public static let hostDisabled: EventKind = "hostDisabled"
     public static let hostEnabled: EventKind = "hostEnabled"
+    /// A host left the fleet for good (the autoscaler removed it).
+    public static let hostRemoved: EventKind = "hostRemoved"
+    /// The autoscaler asked for more hosts.
+    public static let autoscalerScaledUp: EventKind = "autoscalerScaledUp"
+    /// The autoscaler removed hosts.
+    public static let autoscalerScaledDown: EventKind = "autoscalerScaledDown"
+    /// The scale provider refused or failed an autoscaler action.
+    public static let autoscalerActionFailed: EventKind = "autoscalerActionFailed"
     public static let leaderChanged: EventKind = "leaderChanged"
 }

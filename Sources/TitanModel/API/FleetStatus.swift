@@ -94,16 +94,88 @@ public struct PendingTaskGroup: Hashable, Codable, Sendable {
     public static let exampleLimit = 3
 }
 
-/// Whether an autoscaler runs in this titan-api, and its latest actions.
+/// Whether an autoscaler runs in this titan-api, the groups it sizes, and its latest actions.
 public struct AutoscalerStatus: Hashable, Codable, Sendable {
     /// False while titan-api runs no autoscaler: the fleet is what registers.
     public var enabled: Bool
-    /// The latest actions, newest first.
+    /// What carries the actions out ("simulated" for the simulated fleet); nil when off.
+    public var provider: String?
+    /// Each host group with a rule: the rule and the group as the latest evaluation found it.
+    public var groups: [AutoscalerGroup]
+    /// The latest actions (at most 50), newest first.
     public var actions: [AutoscalerAction]
 
-    public init(enabled: Bool, actions: [AutoscalerAction]) {
+    public init(enabled: Bool, provider: String? = nil, groups: [AutoscalerGroup] = [], actions: [AutoscalerAction]) {
         self.enabled = enabled
+        self.provider = provider
+        self.groups = groups
         self.actions = actions
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try container.decode(Bool.self, forKey: .enabled)
+        provider = try container.decodeIfPresent(String.self, forKey: .provider)
+        groups = try container.decodeIfPresent([AutoscalerGroup].self, forKey: .groups) ?? []
+        actions = try container.decode([AutoscalerAction].self, forKey: .actions)
+    }
+}
+
+/// One host group the autoscaler sizes: its rule, and its hosts at the latest evaluation.
+public struct AutoscalerGroup: Hashable, Codable, Sendable {
+    public var group: String
+    /// The rule: fewer idle hosts than `minIdleHosts` grows the group until `maxIdleHosts`
+    /// would be idle; more than `maxIdleHosts` idle removes the extra ones.
+    public var minIdleHosts: Int
+    public var maxIdleHosts: Int
+    /// The least time between scale-ups, and between any action and a scale-down; a new host
+    /// stays at least this long.
+    public var coolDownSeconds: Double
+    /// The group is kept between these sizes.
+    public var minHosts: Int
+    public var maxHosts: Int
+    /// Hosts in the group, not counting those being removed.
+    public var hosts: Int
+    /// Hosts with no tasks that could take tasks now.
+    public var idle: Int
+    /// Hosts running tasks.
+    public var busy: Int
+    /// Hosts picked for removal and not gone yet (they take no new tasks).
+    public var draining: Int
+    /// Hosts asked for and not registered yet.
+    public var coming: Int
+    /// Waiting tasks counted against the group, and the new hosts they need.
+    public var waitingTasks: Int
+    public var hostsNeeded: Int
+
+    public init(
+        group: String,
+        minIdleHosts: Int,
+        maxIdleHosts: Int,
+        coolDownSeconds: Double,
+        minHosts: Int,
+        maxHosts: Int,
+        hosts: Int = 0,
+        idle: Int = 0,
+        busy: Int = 0,
+        draining: Int = 0,
+        coming: Int = 0,
+        waitingTasks: Int = 0,
+        hostsNeeded: Int = 0
+    ) {
+        self.group = group
+        self.minIdleHosts = minIdleHosts
+        self.maxIdleHosts = maxIdleHosts
+        self.coolDownSeconds = coolDownSeconds
+        self.minHosts = minHosts
+        self.maxHosts = maxHosts
+        self.hosts = hosts
+        self.idle = idle
+        self.busy = busy
+        self.draining = draining
+        self.coming = coming
+        self.waitingTasks = waitingTasks
+        self.hostsNeeded = hostsNeeded
     }
 }
 
@@ -117,8 +189,10 @@ public struct AutoscalerAction: Hashable, Codable, Sendable {
     public var hostCount: Int
     /// The hosts removed; empty when scaling up.
     public var hosts: [HostID]
-    /// Why, in words ("3 tasks could not fit; 2 hosts needed").
+    /// Why, in words ("3 waiting task(s) need 2 more host(s)").
     public var reason: String
+    /// The provider's error if it refused or failed the action; nil when it was carried out.
+    public var error: String?
 
     public init(
         at: Date,
@@ -126,7 +200,8 @@ public struct AutoscalerAction: Hashable, Codable, Sendable {
         direction: ScalingDirection,
         hostCount: Int,
         hosts: [HostID],
-        reason: String
+        reason: String,
+        error: String? = nil
     ) {
         self.at = at
         self.group = group
@@ -134,6 +209,7 @@ public struct AutoscalerAction: Hashable, Codable, Sendable {
         self.hostCount = hostCount
         self.hosts = hosts
         self.reason = reason
+        self.error = error
     }
 }
 

@@ -376,6 +376,13 @@ public actor InMemoryStorage: TitanStorage {
         return host
     }
 
+    public func removeHost(hostID: HostID, reason: String, now: Date) throws {
+        let now = StoreTime.normalize(now)
+        guard hostsByID.removeValue(forKey: hostID) != nil else { throw StoreError.hostNotFound(hostID) }
+        orders.removeAll { $0.order.hostID == hostID }
+        append(HostEvents.removed(hostID, reason: reason, at: now))
+    }
+
     public func host(id: HostID) -> HostRecord? { hostsByID[id] }
 
     public func hosts() -> [HostRecord] { hostsByID.values.sorted { $0.id < $1.id } }

@@ -92,6 +92,16 @@ extension TitanDatabase {
         }
     }
 
+    public func removeHost(hostID: HostID, reason: String, now: Date) async throws {
+        let now = StoreTime.normalize(now)
+        try await writer.write { db in
+            guard try HostRecord.fetchOne(db, id: hostID) != nil else { throw StoreError.hostNotFound(hostID) }
+            try db.execute(sql: "DELETE FROM agent_orders WHERE hostId = ?", arguments: [hostID.rawValue])
+            try db.execute(sql: "DELETE FROM hosts WHERE id = ?", arguments: [hostID.rawValue])
+            try HostEvents.removed(hostID, reason: reason, at: now).insert(db)
+        }
+    }
+
     public func host(id: HostID) async throws -> HostRecord? {
         try await writer.read { db in try HostRecord.fetchOne(db, id: id) }
     }

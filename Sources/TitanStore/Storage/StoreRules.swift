@@ -353,6 +353,10 @@ enum HostEvents {
     static func enabled(_ id: HostID, at: Date) -> PendingEvent {
         PendingEvent(kind: .hostEnabled, jobID: nil, taskID: nil, message: "host \(id) enabled", at: at)
     }
+
+    static func removed(_ id: HostID, reason: String, at: Date) -> PendingEvent {
+        PendingEvent(kind: .hostRemoved, jobID: nil, taskID: nil, message: "host \(id) removed: \(reason)", at: at)
+    }
 }
 
 /// The leader lease rules, as functions of the current lease.

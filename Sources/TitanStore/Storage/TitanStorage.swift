@@ -104,6 +104,11 @@ public protocol TitanStorage: Sendable {
     /// Allows placements on the host again.
     func enableHost(hostID: HostID, now: Date) async throws -> HostRecord
 
+    /// Forgets a host that left the fleet for good (the autoscaler removed it), with the
+    /// orders still queued for it, and appends a `hostRemoved` event saying why. Tasks keep
+    /// the host's id in their history. Throws `hostNotFound` if there is no such host.
+    func removeHost(hostID: HostID, reason: String, now: Date) async throws
+
     /// The host, or nil.
     func host(id: HostID) async throws -> HostRecord?
 

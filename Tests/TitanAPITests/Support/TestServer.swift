@@ -51,6 +51,8 @@ final class TestServer: APIEndpoint {
     static func start(
         configuration: ControlPlaneConfiguration = .fast,
         simulatedHosts: Int = 0,
+        autoscaling: AutoscalingSettings? = nil,
+        simulatedBootDelay: Duration = .milliseconds(200),
         databasePath: String? = nil
     ) async throws -> TestServer {
         let path = try databasePath ?? TestFiles.directory().appendingPathComponent("titan.db").path
@@ -58,7 +60,9 @@ final class TestServer: APIEndpoint {
             port: 0,
             databasePath: path,
             controlPlane: configuration,
-            simulatedHosts: simulatedHosts
+            simulatedHosts: simulatedHosts,
+            simulatedBootDelay: simulatedBootDelay,
+            autoscaling: autoscaling
         )
         options.host = "127.0.0.1"
         var logger = Logger(label: "titan-api-test")
@@ -200,9 +204,14 @@ enum TestFiles {
 func withServer<T>(
     configuration: ControlPlaneConfiguration = .fast,
     simulatedHosts: Int = 0,
+    autoscaling: AutoscalingSettings? = nil,
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
-    let server = try await TestServer.start(configuration: configuration, simulatedHosts: simulatedHosts)
+    let server = try await TestServer.start(
+        configuration: configuration,
+        simulatedHosts: simulatedHosts,
+        autoscaling: autoscaling
+    )
     do {
         let result = try await body(server)
         await server.stop()

@@ -96,17 +96,19 @@ final class TitanAPIProcess: Sendable {
     /// Starts titan-api with fast intervals and waits until it is ready.
     /// - Parameters:
     ///   - simulatedHosts: simulated hosts of 16 cpus, 64 GB and 1000 GB each.
-    static func start(simulatedHosts: Int = 2) async throws -> TitanAPIProcess {
+    ///   - arguments: more options (autoscaling, say).
+    static func start(simulatedHosts: Int = 2, arguments: [String] = []) async throws -> TitanAPIProcess {
         let executable = try builtExecutable("titan-api")
         let directory = try temporaryDirectory()
         let database = directory.appendingPathComponent("titan.db").path
         let (process, port) = try await offCooperativePool { () throws -> (Process, Int) in
             let process = Process()
             process.executableURL = executable
-            process.arguments = [
-                "--port", "0", "--db", database, "--log-level", "error", "--simulate-hosts", String(simulatedHosts),
-                "--scheduling-interval", "0.2",
-            ]
+            process.arguments =
+                [
+                    "--port", "0", "--db", database, "--log-level", "error", "--simulate-hosts", String(simulatedHosts),
+                    "--scheduling-interval", "0.2",
+                ] + arguments
             let output = Pipe()
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
@@ -160,12 +162,13 @@ final class TitanAPIProcess: Sendable {
 /// the timing-sensitive suites that run beside them (heartbeats of TitanAPITests).
 func withAPI<T: Sendable>(
     simulatedHosts: Int = 2,
+    arguments: [String] = [],
     _ body: (TitanAPIProcess) async throws -> T
 ) async throws -> T {
     await APISlots.shared.acquire()
     let api: TitanAPIProcess
     do {
-        api = try await TitanAPIProcess.start(simulatedHosts: simulatedHosts)
+        api = try await TitanAPIProcess.start(simulatedHosts: simulatedHosts, arguments: arguments)
     } catch {
         await APISlots.shared.release()
         throw error
@@ -235,6 +238,21 @@ func titanctl(
         environment: environment,
         home: home,
         standardInput: standardInput,
+        timeout: timeout
+    )
+}
+
+/// Runs the real titan-api binary to its exit (for options it refuses), in a clean environment
+/// as ``titanctl(_:environment:home:standardInput:timeout:)`` does.
+func titanAPI(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) async throws
+    -> RunResult
+{
+    try await runChild(
+        executable: try builtExecutable("titan-api"),
+        arguments: arguments,
+        environment: environment,
+        home: nil,
+        standardInput: nil,
         timeout: timeout
     )
 }

@@ -71,14 +71,15 @@ struct ProcessRecoveryTests {
         let work = TemporaryDirectory()
         let key = RunKey(taskID: uniqueTaskID(), attempt: 0)
         let first = try SupervisorHarness(work: work, runtimes: [try processRuntime()])
-        let process = try await first.running { harness in
+        let (process, cgroup) = try await first.running { harness in
             await harness.supervisor.launch(
                 taskID: key.taskID,
                 attempt: 0,
                 spec: launchSpec(command: ["/bin/sleep", "60"])
             )
             try await eventually("started") { harness.updates(key).contains { $0.state == .started } }
-            return try #require(await harness.supervisor.liveRecord(key)?.process)
+            let record = await harness.supervisor.liveRecord(key)
+            return (try #require(record?.process), record?.cgroup)
         }
         kill(process.shimPID, SIGKILL)
         // The shim is this test process's child (in production, init adopts it when the agent goes).
@@ -92,6 +93,11 @@ struct ProcessRecoveryTests {
             #expect(finished.message?.contains("is gone and left no exit record") == true)
         }
         try await eventually("the orphaned task is stopped") { kill(process.taskPID, 0) != 0 }
+        for directory in cgroup?.directories ?? [] {
+            try await eventually("the lost run's cgroup \(directory) is removed") {
+                !FileManager.default.fileExists(atPath: directory)
+            }
+        }
     }
 
     @Test("a kill asked for before a restart is still reported as killed after it")

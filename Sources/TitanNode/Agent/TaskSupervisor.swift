@@ -315,6 +315,8 @@ public actor TaskSupervisor: Service {
                 record.killReason.map { RunOutcome(reason: .killed, exitCode: nil, message: "killed: \($0)") }
                     ?? RunOutcome(reason: .lost, exitCode: nil, message: reason)
             )
+            // What is left of it (a cgroup, logs to archive) goes as for any other end.
+            await cleanUp(key)
             return
         }
         if let current = runs[key]?.record, current.killReason != nil, knownExit == nil {

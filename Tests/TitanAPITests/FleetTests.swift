@@ -191,4 +191,31 @@ struct FleetTests {
             #expect(waiting.pendingReason?.contains("uniqueHostAttr") == true)
         }
     }
+
+    @Test("an image job goes only to hosts that run containers, and says so while none does")
+    func imageJobsNeedDocker() async throws {
+        try await withServer { server in
+            let processesOnly = TestAgent("processes-1", server: server, attributes: ["docker": "false"])
+            try await processesOnly.register()
+            let spec = #"{"name": "web", "instances": 1, "cpus": 1, "memory": 256, "disk": 1, "image": "nginx:1.27"}"#
+            let job = try await server.createJob(spec).job.id
+            try await eventually("the task waits with a reason") {
+                try await server.tasks(of: job).first?.pendingReason?.contains("no Docker engine") == true
+            }
+            let commandJob = try await server.createJob(Specs.service("plain")).job.id
+            try await eventually("a command job still runs there") {
+                try await processesOnly.carryOutOrders(waitSeconds: 0)
+                return try await server.tasks(of: commandJob).first?.state == .started
+            }
+            #expect(try await server.tasks(of: job).first?.state == .accepted)
+
+            let containers = TestAgent("docker-1", server: server, attributes: ["docker": "true"])
+            try await containers.register()
+            try await eventually("the image task starts on the host with Docker") {
+                try await containers.carryOutOrders(waitSeconds: 0)
+                return try await server.tasks(of: job).first?.state == .started
+            }
+            #expect(try await server.tasks(of: job).first?.host == "docker-1")
+        }
+    }
 }

@@ -44,6 +44,8 @@ enum PlacementRequests {
         if cell != .defaultCell {
             soft.append(.hostAttributeValue(attribute: "cell", values: [cell.rawValue]))
         }
+        var hard = spec.hardConstraints.map(placementConstraint)
+        if case .image = spec.workload { hard.append(.custom(RunsContainers())) }
         return TaskRequest(
             id: run.schedulerID,
             group: TaskGroup(jobID.rawValue),
@@ -54,7 +56,7 @@ enum PlacementRequests {
                 networkMbps: Double(spec.networkMbps ?? 0)
             ),
             ports: spec.ports,
-            hardConstraints: spec.hardConstraints.map(placementConstraint),
+            hardConstraints: hard,
             softConstraints: soft
         )
     }
@@ -92,6 +94,21 @@ enum PlacementRequests {
             ports: PortRanges(resources.portRanges.filter { $0.first <= $0.last }.map { $0.first...$0.last }),
             scalars: resources.scalars,
             attributes: attributes
+        )
+    }
+}
+
+/// Keeps image jobs off hosts whose agent reported no usable Docker engine (`docker=false`,
+/// see Docs/agent.md); hosts that say nothing (simulated ones, agents driven by tests) may
+/// take them.
+struct RunsContainers: CustomConstraint {
+    var name: String { "runsContainers" }
+
+    func evaluate(_ task: TaskRequest, on host: HostView) -> ConstraintVerdict {
+        guard host.attributes["docker"] == "false" else { return ConstraintVerdict(score: 1) }
+        return ConstraintVerdict(
+            score: 0,
+            reason: "the host has no Docker engine (its agent reports docker=false) and the job runs an image"
         )
     }
 }

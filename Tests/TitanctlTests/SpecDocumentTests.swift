@@ -152,4 +152,13 @@ struct SpecDocumentTests {
             (error as? CommandFailure)?.exitCode == 2
         }
     }
+
+    @Test("the example specs under Examples/ are valid job specs", arguments: ["hello.yaml", "rocker.json"])
+    func examplesAreValid(file: String) throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let document = try SpecDocument.load(path: repository.appendingPathComponent("Examples/\(file)").path)
+        #expect(document.validate().isEmpty, "\(document.describe(document.validate()))")
+        #expect(throws: Never.self) { try JobSpec.parse(document.body) }
+    }
 }

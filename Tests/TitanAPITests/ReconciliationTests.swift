@@ -145,7 +145,9 @@ struct PlacementTests {
         #expect(request.resources == Resources(cpus: 2, memoryMB: 1024, diskMB: 3072, networkMbps: 10))
         #expect(request.group == TaskGroup("j"))
         #expect(request.ports == 2)
-        #expect(request.hardConstraints.map(\.description).count == 2)
+        // The spec's two, then the one every image job gets: hosts that run containers.
+        #expect(request.hardConstraints.count == 3)
+        #expect(request.hardConstraints.last.map { "\($0)" }?.contains("runsContainers") == true)
         #expect(request.softConstraints.count == 2)
         #expect(request.softConstraints.last.map { "\($0)" }?.contains("cell") == true)
         let defaultCell = PlacementRequests.request(

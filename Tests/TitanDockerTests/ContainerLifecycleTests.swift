@@ -175,13 +175,16 @@ struct ContainerLifecycleTests {
     @Test("a container over its memory limit is OOM-killed with exit code 137")
     func oomKill() async throws {
         try await withDockerEngine { engine in
+            // The engine sets the OOM flag from a containerd event, and drops one that
+            // arrives after the container has exited (a fresh-clone CI run on a busy machine
+            // saw exit code 137 without the flag): the shell outlives the killed `tail` by two
+            // seconds, then exits with its status.
             let id = try await engine.run(
-                "head -c 200m /dev/zero | tail",
+                "head -c 200m /dev/zero | tail; status=$?; sleep 2; exit $status",
                 limits: ResourceLimits(memoryBytes: 32 << 20)
             )
             #expect(try await engine.docker.waitForExit(of: id).exitCode == 137)
-            // The engine sets the OOM flag from a containerd event that may arrive just
-            // after the exit: give it a few seconds to show up.
+            // And give the flag a few more seconds to show up.
             var state = try await engine.docker.inspectContainer(id).state
             for _ in 0..<50 where !state.wasOOMKilled {
                 try await Task.sleep(for: .milliseconds(100))

@@ -96,13 +96,30 @@ final class DescriptorWatcher: Sendable {
         while true {
             let count = tokens.withUnsafeMutableBufferPointer { buffer -> Int32 in
                 guard let base = buffer.baseAddress else { return 0 }
-                return titan_epoll_wait_tokens(epollDescriptor, base, Int32(buffer.count), -1)
+                return titan_epoll_wait_tokens(epollDescriptor, base, Int32(buffer.count), 1000)
             }
             if count < 0 {
                 if errno == EINTR { continue }
                 return
             }
             for index in 0..<Int(count) { resume(tokens[index]) }
+            if count == 0 { sweep() }
         }
+    }
+
+    /// Once a quiet second, resumes waiters whose descriptor is ready (or no longer open)
+    /// although epoll did not report it. A fresh-clone CI run hung with a task shim exited
+    /// (a zombie, so its pidfd readable) and its waiter never woken: this bounds such a lost
+    /// wake-up to a second instead of forever.
+    private func sweep() {
+        let ready = state.withLock { state in
+            state.waiters.filter { Self.isReadyNow($0.value.descriptor) }.map(\.key)
+        }
+        for token in ready { resume(token) }
+    }
+
+    private static func isReadyNow(_ descriptor: Int32) -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 1
     }
 }
